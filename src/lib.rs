@@ -1,0 +1,10 @@
+//! NetSecGame domain core.
+//!
+//! Pure, synchronous code shared by the server, the built-in agents and the tests: the wire
+//! data model and codec, task configuration, scenarios and the world rules. Nothing here knows
+//! about sockets, threads or actors; the runtime lives in the `netsecgame-actors` crate.
+
+pub mod action;
+pub mod components;
+pub mod framing;
+pub mod pyjson;
