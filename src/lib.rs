@@ -6,5 +6,7 @@
 
 pub mod action;
 pub mod components;
+pub mod firewall;
+pub mod scenario;
 pub mod framing;
 pub mod pyjson;
