@@ -8,5 +8,6 @@ pub mod action;
 pub mod components;
 pub mod firewall;
 pub mod scenario;
+pub mod task;
 pub mod framing;
 pub mod pyjson;
