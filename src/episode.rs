@@ -1,0 +1,156 @@
+//! Per-agent episode bookkeeping (SPEC §6, §8.7): status machine, step counting, timeouts,
+//! end-of-episode rewards and false-positive penalties. Plain code the coordinator calls.
+
+use crate::components::{AgentRole, AgentStatus, Reward, StepInfo};
+use crate::task::Rewards;
+
+/// FORBIDDEN hint upstream sends after an agent's episode ended.
+pub const EPISODE_ENDED_HINT: &str = "Episode ended. Request reset for starting new episode.";
+
+/// One agent's standing in the current episode.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpisodeAgent {
+    pub role: AgentRole,
+    pub status: AgentStatus,
+    /// Game actions processed this episode (FORBIDDEN and BAD_REQUEST do not count).
+    pub steps: u64,
+    /// The reward of the last step; the end-of-episode reward is added to it (upstream
+    /// assigns the step reward rather than accumulating, SPEC §8.6).
+    pub reward: Reward,
+    /// False positives charged to this agent this episode.
+    pub false_positives: i64,
+    /// Whether this agent's episode has ended.
+    pub ended: bool,
+    /// Whether the end-of-episode reward has been applied (it is applied once, B25).
+    pub rewarded: bool,
+}
+
+impl EpisodeAgent {
+    pub fn new(role: AgentRole) -> Self {
+        EpisodeAgent {
+            role,
+            status: role.initial_status(),
+            steps: 0,
+            reward: Reward::Int(0),
+            false_positives: 0,
+            ended: false,
+            rewarded: false,
+        }
+    }
+
+    /// Starts a new episode for this agent.
+    pub fn reset(&mut self) {
+        *self = EpisodeAgent::new(self.role);
+    }
+
+    /// Status after a processed game action (SPEC §6.2): goal, then detection, then timeout.
+    /// `steps` must already count this action.
+    pub fn after_step(&mut self, goal_reached: bool, detected: bool, max_steps: Option<u64>, step_reward: Reward) {
+        self.reward = step_reward;
+        if goal_reached {
+            self.status = AgentStatus::Success;
+        } else if detected {
+            self.status = AgentStatus::Fail;
+        } else if max_steps.is_some_and(|m| m > 0 && self.steps >= m) {
+            self.status = AgentStatus::TimeoutReached;
+        }
+    }
+
+    /// The `info` object of this agent's step replies.
+    pub fn info(&self) -> StepInfo {
+        StepInfo { end_reason: self.status.is_terminal().then_some(self.status), info: None }
+    }
+
+    /// The `info` object of a FORBIDDEN reply.
+    pub fn forbidden_info(&self) -> StepInfo {
+        StepInfo { end_reason: Some(self.status), info: Some(EPISODE_ENDED_HINT) }
+    }
+}
+
+/// SPEC §6.3: an agent's episode ends with a terminal status, or once no agent (itself
+/// included) is still an attacker in play.
+pub fn episode_over(agent: &EpisodeAgent, any_attacker_playing: bool) -> bool {
+    agent.status.is_terminal() || !any_attacker_playing
+}
+
+/// True while some agent still has status PlayingWithTimeout.
+pub fn any_attacker_playing<'a>(agents: impl IntoIterator<Item = &'a EpisodeAgent>) -> bool {
+    agents.into_iter().any(|a| a.status == AgentStatus::PlayingWithTimeout)
+}
+
+/// SPEC §8.7, applied once per agent per episode: attackers get success or fail by their
+/// status; defenders get success unless an attacker succeeded (their status follows), plus the
+/// false-positive penalty; benign agents get nothing.
+pub fn assign_end_rewards<'a>(agents: impl IntoIterator<Item = &'a mut EpisodeAgent>, rewards: &Rewards) {
+    let mut agents: Vec<&mut EpisodeAgent> = agents.into_iter().filter(|a| !a.rewarded).collect();
+    let successful_attack = agents.iter().any(|a| a.role == AgentRole::Attacker && a.status == AgentStatus::Success);
+    for a in agents.iter_mut() {
+        match a.role {
+            AgentRole::Attacker => {
+                a.reward = a.reward + if a.status == AgentStatus::Success { rewards.success } else { rewards.fail };
+            }
+            AgentRole::Defender => {
+                if successful_attack {
+                    a.reward = a.reward + rewards.fail;
+                    a.status = AgentStatus::Fail;
+                } else {
+                    a.reward = a.reward + rewards.success;
+                    a.status = AgentStatus::Success;
+                }
+                a.reward = a.reward + rewards.false_positive * a.false_positives;
+            }
+            AgentRole::Benign => {}
+        }
+        a.rewarded = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rewards() -> Rewards {
+        Rewards { step: Reward::Int(-1), success: Reward::Int(100), fail: Reward::Int(-10), false_positive: Reward::Int(-5) }
+    }
+
+    #[test]
+    fn status_order_goal_detection_timeout() {
+        let mut a = EpisodeAgent::new(AgentRole::Attacker);
+        a.steps = 3;
+        a.after_step(false, false, Some(3), Reward::Int(-1));
+        assert_eq!(a.status, AgentStatus::TimeoutReached);
+        let mut b = EpisodeAgent::new(AgentRole::Attacker);
+        b.steps = 3;
+        b.after_step(true, true, Some(3), Reward::Int(-1));
+        assert_eq!(b.status, AgentStatus::Success);
+        let mut c = EpisodeAgent::new(AgentRole::Attacker);
+        c.steps = 3;
+        c.after_step(false, true, Some(3), Reward::Int(-1));
+        assert_eq!(c.status, AgentStatus::Fail);
+        let mut d = EpisodeAgent::new(AgentRole::Defender);
+        d.steps = 1000;
+        d.after_step(false, false, None, Reward::Int(-1));
+        assert_eq!(d.status, AgentStatus::Playing);
+        assert!(!episode_over(&d, true));
+        assert!(episode_over(&d, false));
+    }
+
+    #[test]
+    fn end_rewards_once_with_false_positives() {
+        let mut att = EpisodeAgent::new(AgentRole::Attacker);
+        att.after_step(true, false, None, Reward::Int(-1));
+        let mut def = EpisodeAgent::new(AgentRole::Defender);
+        def.reward = Reward::Int(-1);
+        def.false_positives = 2;
+        let mut ben = EpisodeAgent::new(AgentRole::Benign);
+        ben.reward = Reward::Int(-1);
+        assign_end_rewards([&mut att, &mut def, &mut ben], &rewards());
+        assert_eq!(att.reward, Reward::Int(99));
+        assert_eq!(def.reward, Reward::Int(-1 - 10 - 10));
+        assert_eq!(def.status, AgentStatus::Fail);
+        assert_eq!(ben.reward, Reward::Int(-1));
+        assign_end_rewards([&mut att, &mut def, &mut ben], &rewards());
+        assert_eq!(att.reward, Reward::Int(99), "rewards are applied once (B25)");
+        assert_eq!(att.info().end_reason, Some(AgentStatus::Success));
+    }
+}

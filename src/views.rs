@@ -1,0 +1,235 @@
+//! Start and goal states from the task's views (SPEC §4, keywords of §2.5).
+//!
+//! Views are written in the scenario's original addresses; resolution maps them to the current
+//! ones, so explicit hosts and networks keep working after a topology change (B21). Draws use
+//! the world's generator in this documented order, per agent (agents in id order at a reset):
+//! start `controlled_hosts`, start `known_hosts`, start `known_networks`, start
+//! `known_services` (keys in file order), start `known_data`; then the same fields of the goal.
+//! Candidates are always taken from ordered lists, so a seed fixes every choice (B14).
+
+use crate::components::{AgentRole, Data, GameState, Ip, Network, Service};
+use crate::firewall::is_private;
+use crate::task::{BlockSpec, DataSpec, HostSpec, NetSpec, ServiceSpec, View};
+use crate::world::{Goal, World};
+use rand::Rng;
+use std::collections::BTreeSet;
+use std::net::{IpAddr, Ipv4Addr};
+
+impl World {
+    /// Resolves the role's start state and goal.
+    pub(crate) fn resolve_views(&mut self, role: AgentRole) -> (GameState, Goal) {
+        let cfg = self.task.clone();
+        let rc = cfg.role(role);
+        let start = self.start_state(&rc.start);
+        let goal = self.goal_state(&rc.goal);
+        (start, goal)
+    }
+
+    /// Maps an address of the original scenario to its current address.
+    pub(crate) fn current_ip(&self, ip: Ip) -> Ip {
+        match self.topo.ip_index(ip) {
+            Some(i) => self.ips[i],
+            None => ip,
+        }
+    }
+
+    /// Maps a network of the original scenario to its current form.
+    pub(crate) fn current_network(&self, net: Network) -> Network {
+        match self.topo.networks.iter().position(|(n, _)| *n == net.canonical()) {
+            Some(k) => self.networks[k].0,
+            None => net,
+        }
+    }
+
+    fn pick<T: Clone>(&mut self, items: &[T]) -> Option<T> {
+        if items.is_empty() {
+            None
+        } else {
+            Some(items[self.rng.random_range(0..items.len())].clone())
+        }
+    }
+
+    fn all_local_ips(&self) -> Vec<Ip> {
+        let mut out: Vec<Ip> = self
+            .networks
+            .iter()
+            .filter(|(n, _)| is_private(n.network_address()))
+            .flat_map(|(_, m)| m.iter().map(|&i| self.ips[i]))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// `hosts_from_view`: `random` draws from `candidates`.
+    fn hosts(&mut self, specs: &[HostSpec], candidates: &[Ip]) -> BTreeSet<Ip> {
+        let mut out = BTreeSet::new();
+        for spec in specs {
+            match spec {
+                HostSpec::Ip(ip) => {
+                    out.insert(self.current_ip(*ip));
+                }
+                HostSpec::Random => out.extend(self.pick(candidates)),
+                HostSpec::AllLocal => out.extend(self.all_local_ips()),
+            }
+        }
+        out
+    }
+
+    fn nets(&mut self, specs: &[NetSpec]) -> BTreeSet<Network> {
+        let mut out = BTreeSet::new();
+        for spec in specs {
+            match spec {
+                NetSpec::Net(n) => {
+                    out.insert(self.current_network(*n));
+                }
+                NetSpec::Random => {
+                    let all: Vec<Network> = self.networks().collect();
+                    out.extend(self.pick(&all));
+                }
+                NetSpec::AllLocal => out.extend(self.networks().filter(|n| is_private(n.network_address()))),
+            }
+        }
+        out
+    }
+
+    fn services(&mut self, view: &[(Ip, Vec<ServiceSpec>)]) -> std::collections::BTreeMap<Ip, BTreeSet<Service>> {
+        let mut out = std::collections::BTreeMap::new();
+        for (ip, specs) in view {
+            let ip = self.current_ip(*ip);
+            let host_services: Vec<Service> = self.services_of(ip).to_vec();
+            let listed: Vec<&Service> = specs
+                .iter()
+                .filter_map(|s| match s {
+                    ServiceSpec::Service(sv) => Some(sv),
+                    _ => None,
+                })
+                .collect();
+            let mut set = BTreeSet::new();
+            for spec in specs {
+                match spec {
+                    ServiceSpec::Service(sv) => {
+                        set.insert(sv.clone());
+                    }
+                    ServiceSpec::Random => {
+                        let candidates: Vec<Service> =
+                            host_services.iter().filter(|s| !listed.contains(s)).cloned().collect();
+                        set.extend(self.pick(&candidates));
+                    }
+                    ServiceSpec::All => set.extend(host_services.iter().cloned()),
+                }
+            }
+            if !set.is_empty() {
+                out.insert(ip, set);
+            }
+        }
+        out
+    }
+
+    /// `data_from_view`. `random` in a start view draws from that host (no logs); in a goal
+    /// view from every host, logfile included (upstream excludes type "logs", B12).
+    fn data(&mut self, view: &[(Ip, Vec<DataSpec>)], global_random: bool) -> std::collections::BTreeMap<Ip, BTreeSet<Data>> {
+        let mut out = std::collections::BTreeMap::new();
+        for (ip, specs) in view {
+            let ip = self.current_ip(*ip);
+            let host_data: Vec<Data> = self.data_of(ip).cloned().collect();
+            let listed: Vec<&Data> = specs
+                .iter()
+                .filter_map(|s| match s {
+                    DataSpec::Data(d) => Some(d),
+                    _ => None,
+                })
+                .collect();
+            let mut set = BTreeSet::new();
+            for spec in specs {
+                match spec {
+                    DataSpec::Data(d) => {
+                        set.insert(d.clone());
+                    }
+                    DataSpec::Random => {
+                        let candidates: Vec<Data> = if global_random {
+                            let mut all: BTreeSet<Data> =
+                                self.topo.hosts.iter().flat_map(|h| h.data.iter().cloned()).collect();
+                            all.insert(crate::scenario::logfile(0, "".into()));
+                            all.into_iter().collect()
+                        } else {
+                            host_data.iter().filter(|d| !listed.contains(d)).cloned().collect()
+                        };
+                        set.extend(self.pick(&candidates));
+                    }
+                    DataSpec::All => set.extend(host_data.iter().cloned()),
+                }
+            }
+            if !set.is_empty() {
+                out.insert(ip, set);
+            }
+        }
+        out
+    }
+
+    fn start_state(&mut self, view: &View) -> GameState {
+        let candidates: Vec<Ip> = self.topo.start_candidates.iter().map(|&i| self.ips[i]).collect();
+        let controlled = self.hosts(&view.controlled_hosts, &candidates);
+        let mut known_hosts = self.hosts(&view.known_hosts, &candidates);
+        known_hosts.extend(controlled.iter().copied());
+        let mut known_networks = self.nets(&view.known_networks);
+        // Neighbouring networks (SPEC §4.1 step 3): a controlled host's networks, and for a
+        // private IPv4 network also the same-mask networks 256 addresses below and above.
+        for ip in &controlled {
+            let Some(&i) = self.ip_index.get(ip) else { continue };
+            for (net, members) in &self.networks {
+                if !members.contains(&i) {
+                    continue;
+                }
+                known_networks.insert(*net);
+                if let IpAddr::V4(base) = net.network_address() {
+                    if !is_private(IpAddr::V4(base)) {
+                        continue;
+                    }
+                    let base = u32::from(base);
+                    for neighbour in [base.checked_add(256), base.checked_sub(256)].into_iter().flatten() {
+                        let addr = IpAddr::V4(Ipv4Addr::from(neighbour));
+                        if is_private(addr) {
+                            known_networks.insert(Network { ip: addr, mask: net.mask });
+                        }
+                    }
+                }
+            }
+        }
+        let known_services = self.services(&view.known_services);
+        let known_data = self.data(&view.known_data, false);
+        GameState {
+            known_networks,
+            known_hosts,
+            controlled_hosts: controlled,
+            known_services,
+            known_data,
+            known_blocks: Default::default(),
+        }
+    }
+
+    fn goal_state(&mut self, view: &View) -> Goal {
+        let all_ips = self.ips.clone();
+        let controlled_hosts = self.hosts(&view.controlled_hosts, &all_ips);
+        let known_hosts = self.hosts(&view.known_hosts, &all_ips);
+        let known_services = self.services(&view.known_services);
+        let known_data = self.data(&view.known_data, true);
+        let known_networks = self.nets(&view.known_networks);
+        let mut known_blocks = std::collections::BTreeMap::new();
+        let mut block_all_attackers = Vec::new();
+        for (ip, spec) in &view.known_blocks {
+            let ip = self.current_ip(*ip);
+            match spec {
+                BlockSpec::Ips(ips) => {
+                    let set: BTreeSet<Ip> = ips.iter().map(|b| self.current_ip(*b)).collect();
+                    known_blocks.insert(ip, set);
+                }
+                BlockSpec::AllAttackers => block_all_attackers.push(ip),
+            }
+        }
+        Goal {
+            state: GameState { known_networks, known_hosts, controlled_hosts, known_services, known_data, known_blocks },
+            block_all_attackers,
+        }
+    }
+}
