@@ -1,0 +1,68 @@
+//! Trajectory records (SPEC §10): what `last_trajectory` carries and what is written, one
+//! JSON line per agent per episode, to `<dir>/<date>_<name>_AgentRole.<Role>.jsonl`.
+
+use crate::action::Action;
+use crate::components::{AgentRole, AgentStatus, GameState, Reward};
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
+use std::sync::Arc;
+
+/// One agent's episode: `states` has one more entry than `actions` and `rewards`.
+#[derive(Debug, Clone)]
+pub struct Trajectory {
+    pub agent_name: String,
+    pub agent_role: AgentRole,
+    pub states: Vec<Arc<GameState>>,
+    pub actions: Vec<Action>,
+    pub rewards: Vec<Reward>,
+    pub end_reason: Option<AgentStatus>,
+}
+
+impl Trajectory {
+    pub fn new(agent_name: &str, agent_role: AgentRole, start: Arc<GameState>) -> Self {
+        Trajectory {
+            agent_name: agent_name.to_string(),
+            agent_role,
+            states: vec![start],
+            actions: Vec::new(),
+            rewards: Vec::new(),
+            end_reason: None,
+        }
+    }
+
+    /// Appends a processed step; `end_reason` is set on the step that ends the episode.
+    pub fn push(&mut self, action: Action, reward: Reward, state: Arc<GameState>, end_reason: Option<AgentStatus>) {
+        self.actions.push(action);
+        self.rewards.push(reward);
+        self.states.push(state);
+        if end_reason.is_some() {
+            self.end_reason = end_reason;
+        }
+    }
+
+    /// Upstream's file name, without its `rstrip('jsonl')` bug (B27).
+    pub fn file_name(&self, date: &str) -> String {
+        format!("{date}_{}_{}.jsonl", self.agent_name, self.agent_role)
+    }
+}
+
+impl Serialize for Trajectory {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        struct Body<'a>(&'a Trajectory);
+        impl Serialize for Body<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut st = s.serialize_struct("trajectory", 3)?;
+                st.serialize_field("states", &self.0.states)?;
+                st.serialize_field("actions", &self.0.actions)?;
+                st.serialize_field("rewards", &self.0.rewards)?;
+                st.end()
+            }
+        }
+        let mut st = s.serialize_struct("Trajectory", 4)?;
+        st.serialize_field("trajectory", &Body(self))?;
+        st.serialize_field("end_reason", &self.end_reason.map(|r| r.wire()))?;
+        st.serialize_field("agent_role", &self.agent_role)?;
+        st.serialize_field("agent_name", &self.agent_name)?;
+        st.end()
+    }
+}
