@@ -17,4 +17,5 @@ pub mod protocol;
 pub mod pyjson;
 pub mod remap;
 pub mod views;
+pub mod whitebox;
 pub mod world;

@@ -223,6 +223,11 @@ impl World {
         self.agents.remove(&id);
     }
 
+    /// Registered agents in id order.
+    pub fn agents(&self) -> impl Iterator<Item = (AgentId, &AgentKnowledge)> {
+        self.agents.iter().map(|(id, a)| (*id, a))
+    }
+
     pub fn agent(&self, id: AgentId) -> Option<&AgentKnowledge> {
         self.agents.get(&id)
     }

@@ -1,0 +1,87 @@
+//! WhiteBox mode (SPEC §11.1): every action of the world, sent once at registration as a
+//! JSON-encoded string (`all_actions`), in upstream's enumeration order.
+
+use crate::action::{Action, BlockKey, Param};
+use crate::components::{ActionType, Data, Ip, Network};
+use crate::pyjson::to_py_json;
+use crate::scenario::{logfile, Topology};
+use std::collections::BTreeSet;
+
+/// Every action, in upstream order: scans, service scans, exploits, data searches,
+/// exfiltrations, blocks (with the `blocked_ip` key upstream emits; we accept it, B30).
+pub fn all_actions(topo: &Topology) -> Vec<Action> {
+    let mut ips: Vec<Ip> = topo.ips.iter().map(|(ip, _)| *ip).collect();
+    ips.sort_by_key(|ip| ip.to_string());
+    let mut nets: Vec<Network> = topo.networks.iter().map(|(n, _)| *n).collect();
+    nets.sort();
+    let mut data: BTreeSet<Data> = topo.hosts.iter().flat_map(|h| h.data.iter().cloned()).collect();
+    data.insert(logfile(0, "".into()));
+    let with_services: Vec<(Ip, &Vec<crate::components::Service>)> = ips
+        .iter()
+        .filter_map(|ip| {
+            let h = topo.ips.iter().find(|(i, _)| i == ip)?.1;
+            let services = &topo.hosts[h].services;
+            (!services.is_empty()).then_some((*ip, services))
+        })
+        .collect();
+    let mut out = Vec::new();
+    let src = Param::SourceHost;
+    for &s in &ips {
+        for &n in &nets {
+            out.push(Action::new(ActionType::ScanNetwork, vec![src(s), Param::TargetNetwork(n)]));
+        }
+    }
+    for &s in &ips {
+        for &t in &ips {
+            out.push(Action::new(ActionType::FindServices, vec![src(s), Param::TargetHost(t)]));
+        }
+    }
+    for &s in &ips {
+        for (t, services) in &with_services {
+            for sv in services.iter() {
+                out.push(Action::new(ActionType::ExploitService, vec![src(s), Param::TargetHost(*t), Param::TargetService(sv.clone())]));
+            }
+        }
+    }
+    for &s in &ips {
+        for &t in &ips {
+            out.push(Action::new(ActionType::FindData, vec![src(s), Param::TargetHost(t)]));
+        }
+    }
+    for &s in &ips {
+        for &t in &ips {
+            for d in &data {
+                out.push(Action::new(ActionType::ExfiltrateData, vec![src(s), Param::TargetHost(t), Param::Data(d.clone())]));
+            }
+        }
+    }
+    for &s in &ips {
+        for &t in &ips {
+            for &b in &ips {
+                out.push(Action::new(ActionType::BlockIP, vec![src(s), Param::TargetHost(t), Param::Blocked(BlockKey::BlockedIp, b)]));
+            }
+        }
+    }
+    out
+}
+
+/// The double-encoded `all_actions` value.
+pub fn all_actions_json(topo: &Topology) -> String {
+    to_py_json(&all_actions(topo))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_networks_tiny_has_upstreams_330_actions() {
+        let t = Topology::load("two_networks_tiny", None).unwrap();
+        let all = all_actions(&t);
+        let count = |ty| all.iter().filter(|a| a.action_type == ty).count();
+        assert_eq!(
+            [count(ActionType::ScanNetwork), count(ActionType::FindServices), count(ActionType::ExploitService), count(ActionType::FindData), count(ActionType::ExfiltrateData), count(ActionType::BlockIP)],
+            [15, 25, 40, 25, 100, 125]
+        );
+    }
+}
