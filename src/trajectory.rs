@@ -66,3 +66,24 @@ impl Serialize for Trajectory {
         st.end()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_keep_every_letter() {
+        let t = Trajectory::new("traj_json_agent", AgentRole::Benign, Arc::new(GameState::default()));
+        assert_eq!(t.file_name("2026-11-22"), "2026-11-22_traj_json_agent_AgentRole.Benign.jsonl");
+    }
+
+    #[test]
+    fn record_shape() {
+        let mut t = Trajectory::new("a", AgentRole::Attacker, Arc::new(GameState::default()));
+        let action = crate::action::Action::new(crate::components::ActionType::FindData, vec![]);
+        t.push(action, Reward::Int(-1), Arc::new(GameState::default()), Some(AgentStatus::Success));
+        let text = crate::pyjson::to_py_json(&t);
+        assert!(text.starts_with(r#"{"trajectory": {"states": [{"known_networks": []"#), "{text}");
+        assert!(text.ends_with(r#""rewards": [-1]}, "end_reason": "AgentStatus.Success", "agent_role": "Attacker", "agent_name": "a"}"#), "{text}");
+    }
+}

@@ -54,6 +54,12 @@ impl Raw {
         Raw { stream, buf: Vec::new() }
     }
 
+    pub fn from_stream(stream: TcpStream) -> Raw {
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        stream.set_nodelay(true).unwrap();
+        Raw { stream, buf: Vec::new() }
+    }
+
     pub fn send(&mut self, bytes: &[u8]) {
         self.stream.write_all(bytes).expect("send");
     }

@@ -1,0 +1,174 @@
+//! The `netsecgame` binary as users run it: trajectories on disk after reset and after
+//! SIGTERM, `validate` on good and broken task files, `scenario dump` against the reference.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_netsecgame"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    fn start(task: &Path, dir: &Path) -> Server {
+        let port = free_port();
+        let child = bin()
+            .args(["--task_config", task.to_str().unwrap(), "--game_port", &port.to_string()])
+            .arg("--log_dir")
+            .arg(dir.join("logs"))
+            .arg("--trajectory_dir")
+            .arg(dir.join("trajectories"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("binary starts");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "server did not listen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Server { child, port }
+    }
+
+    fn connect(&self) -> Raw {
+        let stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        Raw::from_stream(stream)
+    }
+
+    fn sigterm(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("nsg-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn trajectory_lines(dir: &Path) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir.join("trajectories")) else { return out };
+    for e in entries {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().to_string();
+        for line in std::fs::read_to_string(e.path()).unwrap().lines() {
+            out.push((name.clone(), serde_json::from_str(line).unwrap()));
+        }
+    }
+    out
+}
+
+#[test]
+fn trajectories_are_saved_at_reset_and_on_sigterm() {
+    let dir = scratch("traj");
+    let task = dir.join("task.yaml");
+    let text = std::fs::read_to_string(repo().join("tasks/default.yaml")).unwrap().replace("save_trajectories: false", "save_trajectories: true");
+    std::fs::write(&task, text).unwrap();
+    let mut server = Server::start(&task, &dir);
+    let mut c = server.connect();
+    assert_eq!(c.request(&join("json agent", "Attacker"))["status"], "GameStatus.CREATED");
+    c.request(&scan("192.168.1.1", "192.168.1.0", 24));
+    assert_eq!(c.request(&reset(false, None, false))["status"], "GameStatus.RESET_DONE");
+    c.request(&scan("192.168.1.1", "192.168.1.0", 24));
+    c.request(&scan("192.168.1.1", "192.168.1.0", 24));
+    // The episode in progress must survive a SIGTERM.
+    assert!(server.sigterm().success());
+    let lines = trajectory_lines(&dir);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let (name, first) = &lines[0];
+    assert!(name.ends_with("_json_agent_AgentRole.Attacker.jsonl"), "{name}");
+    assert_eq!(first["agent_role"], "Attacker");
+    assert_eq!(first["trajectory"]["actions"].as_array().unwrap().len(), 1);
+    assert_eq!(first["trajectory"]["states"].as_array().unwrap().len(), 2);
+    assert_eq!(lines[1].1["trajectory"]["actions"].as_array().unwrap().len(), 2);
+    assert!(lines[1].1["end_reason"].is_null());
+}
+
+#[test]
+fn validate_accepts_good_tasks_and_explains_broken_ones() {
+    let mut good = vec![repo().join("tasks/default.yaml")];
+    for e in std::fs::read_dir(reference().join("traces")).unwrap() {
+        let p = e.unwrap().path();
+        if p.to_string_lossy().ends_with(".task.yaml") {
+            good.push(p);
+        }
+    }
+    for e in std::fs::read_dir(reference().join("wire/task_configs")).unwrap() {
+        good.push(e.unwrap().path());
+    }
+    assert!(good.len() >= 7);
+    for task in &good {
+        let out = bin().arg("validate").arg("--task_config").arg(task).output().unwrap();
+        assert!(out.status.success(), "{}: {}", task.display(), String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("configuration hash"));
+    }
+    let dir = scratch("validate");
+    for (text, expected) in [
+        ("env:\n  scenario: three_nets\n", "unknown scenario `three_nets`"),
+        ("env:\n  scenario: two_networks_tiny\n  required_players: many\n", "env.required_players"),
+        ("env: [\n", "not valid YAML"),
+    ] {
+        let path = dir.join("broken.yaml");
+        std::fs::write(&path, text).unwrap();
+        let out = bin().arg("validate").arg("--task_config").arg(&path).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(err.contains(expected) && err.contains("broken.yaml"), "{err}");
+    }
+    let out = bin().arg("validate").arg("--task_config").arg(dir.join("missing.yaml")).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read task file"));
+}
+
+#[test]
+fn scenario_dump_matches_the_reference_for_all_eight() {
+    for name in netsecgame::scenario::embedded_names() {
+        let out = bin().args(["scenario", "dump", name]).output().unwrap();
+        assert!(out.status.success());
+        let ours: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let theirs: Value =
+            serde_json::from_str(&std::fs::read_to_string(reference().join(format!("scenarios/{name}.json"))).unwrap()).unwrap();
+        assert_eq!(ours["firewall"]["allowed"], theirs["firewall"]["allowed"], "{name}");
+        assert_eq!(ours["start_candidates"], theirs["start_candidates"], "{name}");
+        let cidrs = |v: &Value| v["networks"].as_array().unwrap().iter().map(|n| (n["cidr"].clone(), n["ips"].clone())).collect::<Vec<_>>();
+        assert_eq!(cidrs(&ours), cidrs(&theirs), "{name}");
+        for (a, b) in ours["hosts"].as_array().unwrap().iter().zip(theirs["hosts"].as_array().unwrap()) {
+            for k in ["name", "kind", "interfaces", "services", "data"] {
+                assert_eq!(a[k], b[k], "{name}: {k}");
+            }
+        }
+    }
+    let path = repo().join("scenarios/two_networks_tiny.yaml");
+    let out = bin().args(["scenario", "dump"]).arg(&path).output().unwrap();
+    assert!(out.status.success(), "a scenario file path works too");
+}
