@@ -204,9 +204,10 @@ impl Action {
             ActionType::QuitGame | ActionType::ResetGame => &[],
         };
         for &field in needed {
-            let present = self.params.iter().any(|p| {
-                p.key() == field || (field == "blocked_host" && matches!(p, Param::Blocked(..)))
-            });
+            let present = self
+                .params
+                .iter()
+                .any(|p| p.key() == field || (field == "blocked_host" && matches!(p, Param::Blocked(..))));
             if !present {
                 return Err(ActionError::MissingParameter { action: self.action_type, field });
             }
@@ -298,7 +299,12 @@ fn decode_network(field: &str, v: &Value) -> Result<Network, ActionError> {
     Network::new(ip, mask).ok_or_else(|| bad(field, format!("prefix /{mask} is too long for {ip}")))
 }
 
-fn string_field(field: &str, obj: &Map<String, Value>, key: &str, default: Option<&str>) -> Result<Arc<str>, ActionError> {
+fn string_field(
+    field: &str,
+    obj: &Map<String, Value>,
+    key: &str,
+    default: Option<&str>,
+) -> Result<Arc<str>, ActionError> {
     match obj.get(key) {
         Some(Value::String(s)) => Ok(Arc::from(s.as_str())),
         Some(other) => Err(bad(field, format!("`{key}` must be a string, got {other}"))),
@@ -392,10 +398,9 @@ fn decode_seed(field: &str, v: &Value) -> Result<Option<i64>, ActionError> {
     match v {
         Value::Null => Ok(None),
         Value::Bool(b) => Ok(Some(i64::from(*b))),
-        Value::Number(n) => n
-            .as_i64()
-            .map(Some)
-            .ok_or_else(|| bad(field, format!("must be an integer that fits in 64 bits, got {n}"))),
+        Value::Number(n) => {
+            n.as_i64().map(Some).ok_or_else(|| bad(field, format!("must be an integer that fits in 64 bits, got {n}")))
+        }
         Value::String(s) if s == "None" => Ok(None),
         other => Err(bad(field, format!("must be an integer or null, got {other}"))),
     }
@@ -440,8 +445,9 @@ mod tests {
 
     #[test]
     fn accepts_upstream_lenient_forms() {
-        let a = parse(r#"{"action_type": "JoinGame", "parameters": {"agent_info": {"name": "x", "role": "attacker"}}}"#)
-            .unwrap();
+        let a =
+            parse(r#"{"action_type": "JoinGame", "parameters": {"agent_info": {"name": "x", "role": "attacker"}}}"#)
+                .unwrap();
         assert_eq!(a.agent_info().unwrap().role, AgentRole::Attacker);
         let r = parse(r#"{"action_type": "ActionType.ResetGame", "parameters": {"request_trajectory": "True", "randomize_topology": false, "seed": "None"}}"#).unwrap();
         assert!(r.request_trajectory());
@@ -456,13 +462,25 @@ mod tests {
     #[test]
     fn rejects_with_field_names() {
         let cases = [
-            (r#"{"action_type": "ActionType.Teleport", "parameters": {}}"#, "unknown action type `ActionType.Teleport`"),
+            (
+                r#"{"action_type": "ActionType.Teleport", "parameters": {}}"#,
+                "unknown action type `ActionType.Teleport`",
+            ),
             (r#"{"action_type": "ScanNetwork", "parameters": {"foo": 1}}"#, "unknown parameter `foo`"),
-            (r#"{"action_type": "FindData", "parameters": {"target_host": {"ip": "192.168.1.256"}}}"#, "parameter `target_host`: `192.168.1.256` is not an IP address"),
+            (
+                r#"{"action_type": "FindData", "parameters": {"target_host": {"ip": "192.168.1.256"}}}"#,
+                "parameter `target_host`: `192.168.1.256` is not an IP address",
+            ),
             (r#"{"action_type": "FindData"}"#, "missing `parameters`"),
             (r#"{"action_type": "ResetGame", "parameters": {"seed": 1.5}}"#, "parameter `seed`"),
-            (r#"{"action_type": "JoinGame", "parameters": {"agent_info": {"name": "a", "role": "Hacker"}}}"#, "unknown role `Hacker`"),
-            (r#"{"action_type": "ScanNetwork", "parameters": {"target_network": {"ip": "10.0.0.0", "mask": 40}}}"#, "prefix /40"),
+            (
+                r#"{"action_type": "JoinGame", "parameters": {"agent_info": {"name": "a", "role": "Hacker"}}}"#,
+                "unknown role `Hacker`",
+            ),
+            (
+                r#"{"action_type": "ScanNetwork", "parameters": {"target_network": {"ip": "10.0.0.0", "mask": 40}}}"#,
+                "prefix /40",
+            ),
             ("hello server", "not valid JSON"),
             ("[1, 2]", "must be a JSON object"),
         ];

@@ -52,11 +52,8 @@ pub fn at_risk(history: &[Action], action: &Action) -> bool {
         return false;
     }
     let t = action.action_type;
-    let window: Vec<ActionType> = history[history.len() + 1 - WINDOW..]
-        .iter()
-        .map(|a| a.action_type)
-        .chain(std::iter::once(t))
-        .collect();
+    let window: Vec<ActionType> =
+        history[history.len() + 1 - WINDOW..].iter().map(|a| a.action_type).chain(std::iter::once(t)).collect();
     let ratio = window.iter().filter(|x| **x == t).count() as f64 / WINDOW as f64;
     let below_ratio = ratio < rule.ratio_threshold;
     if let Some(consecutive) = rule.consecutive_threshold {

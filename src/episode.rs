@@ -110,7 +110,12 @@ mod tests {
     use super::*;
 
     fn rewards() -> Rewards {
-        Rewards { step: Reward::Int(-1), success: Reward::Int(100), fail: Reward::Int(-10), false_positive: Reward::Int(-5) }
+        Rewards {
+            step: Reward::Int(-1),
+            success: Reward::Int(100),
+            fail: Reward::Int(-10),
+            false_positive: Reward::Int(-5),
+        }
     }
 
     #[test]

@@ -46,7 +46,8 @@ impl Firewall {
             }
             return fw;
         }
-        let (private, public): (Vec<_>, Vec<_>) = networks.iter().partition(|(net, _)| is_private(net.network_address()));
+        let (private, public): (Vec<_>, Vec<_>) =
+            networks.iter().partition(|(net, _)| is_private(net.network_address()));
         for (_, members) in &private {
             for &s in members {
                 for &d in members {
@@ -140,7 +141,16 @@ mod tests {
 
     #[test]
     fn private_ranges_follow_netaddr() {
-        for ip in ["10.1.2.3", "100.64.0.1", "172.31.0.1", "192.0.0.5", "192.168.9.9", "198.19.0.1", "239.1.1.1", "169.254.3.3"] {
+        for ip in [
+            "10.1.2.3",
+            "100.64.0.1",
+            "172.31.0.1",
+            "192.0.0.5",
+            "192.168.9.9",
+            "198.19.0.1",
+            "239.1.1.1",
+            "169.254.3.3",
+        ] {
             assert!(is_private(ip.parse().unwrap()), "{ip}");
         }
         for ip in ["8.8.8.8", "213.47.23.195", "100.128.0.1", "172.32.0.1", "127.0.0.1", "198.20.0.1"] {

@@ -213,10 +213,7 @@ mod tests {
         d.push(b"\n {\"x\"");
         assert_eq!(
             frames(&mut d),
-            vec![
-                Frame::Request(br#"{"a": "}{"}"#.to_vec()),
-                Frame::Request(br#"{"b": [1, {"c": "\"]"}]}"#.to_vec())
-            ]
+            vec![Frame::Request(br#"{"a": "}{"}"#.to_vec()), Frame::Request(br#"{"b": [1, {"c": "\"]"}]}"#.to_vec())]
         );
         d.push(b": 1}");
         assert_eq!(frames(&mut d), vec![Frame::Request(br#"{"x": 1}"#.to_vec())]);

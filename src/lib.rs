@@ -6,16 +6,16 @@
 
 pub mod action;
 pub mod components;
-pub mod firewall;
-pub mod scenario;
-pub mod task;
-pub mod trajectory;
 pub mod defender;
 pub mod episode;
+pub mod firewall;
 pub mod framing;
 pub mod protocol;
 pub mod pyjson;
 pub mod remap;
+pub mod scenario;
+pub mod task;
+pub mod trajectory;
 pub mod views;
 pub mod whitebox;
 pub mod world;

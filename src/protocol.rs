@@ -135,12 +135,18 @@ impl Serialize for Wire<'_> {
         match reply {
             Reply::Created { state, welcome } => {
                 m.serialize_entry("status", &GameStatus::CREATED)?;
-                m.serialize_entry("observation", &Observation { state, reward: Reward::Int(0), end: false, info: &empty })?;
+                m.serialize_entry(
+                    "observation",
+                    &Observation { state, reward: Reward::Int(0), end: false, info: &empty },
+                )?;
                 m.serialize_entry("message", welcome)?;
             }
             Reply::ResetDone { state, info } => {
                 m.serialize_entry("status", &GameStatus::RESET_DONE)?;
-                m.serialize_entry("observation", &Observation { state, reward: Reward::Int(0), end: false, info: &empty })?;
+                m.serialize_entry(
+                    "observation",
+                    &Observation { state, reward: Reward::Int(0), end: false, info: &empty },
+                )?;
                 m.serialize_entry("message", info)?;
             }
             Reply::Step { status, state, reward, end, info } => {

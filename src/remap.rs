@@ -130,7 +130,10 @@ pub fn rewrite_addresses(text: &str, ips: &HashMap<Ip, Ip>, old_nets: &[Network]
     while i < bytes.len() {
         let at_boundary = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'.');
         if at_boundary && bytes[i].is_ascii_digit() {
-            let end = bytes[i..].iter().position(|b| !(b.is_ascii_digit() || *b == b'.' || *b == b'/')).map_or(bytes.len(), |p| i + p);
+            let end = bytes[i..]
+                .iter()
+                .position(|b| !(b.is_ascii_digit() || *b == b'.' || *b == b'/'))
+                .map_or(bytes.len(), |p| i + p);
             let token = text[i..end].trim_end_matches('.');
             let tend = i + token.len();
             if let Some(replacement) = rewrite_token(token, ips, old_nets, new_nets) {

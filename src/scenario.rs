@@ -179,7 +179,8 @@ impl Topology {
         if let Some((_, text)) = EMBEDDED.iter().find(|(n, _)| *n == name_or_path) {
             return Topology::from_yaml(text, &format!("embedded:{name_or_path}"));
         }
-        let looks_like_path = name_or_path.contains('/') || name_or_path.ends_with(".yaml") || name_or_path.ends_with(".yml");
+        let looks_like_path =
+            name_or_path.contains('/') || name_or_path.ends_with(".yaml") || name_or_path.ends_with(".yml");
         if !looks_like_path {
             return Err(ScenarioError::Unknown { name: name_or_path.to_string() });
         }
@@ -281,9 +282,8 @@ pub fn logfile(size: i64, content: std::sync::Arc<str>) -> Data {
 }
 
 fn parse_interface(host: &str, text: &str) -> Result<(Ip, Network), String> {
-    let net: Network = text
-        .parse()
-        .map_err(|e| format!("host `{host}`: interface `{text}` must be written ip/prefix ({e})"))?;
+    let net: Network =
+        text.parse().map_err(|e| format!("host `{host}`: interface `{text}` must be written ip/prefix ({e})"))?;
     Ok((Ip(net.ip), net.canonical()))
 }
 

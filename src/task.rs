@@ -195,8 +195,16 @@ impl TaskConfig {
             }
         };
         for key in env.keys() {
-            if !["scenario", "use_firewall", "use_dynamic_addresses", "use_global_defender", "save_trajectories", "required_players", "rewards"]
-                .contains(&key.as_str())
+            if ![
+                "scenario",
+                "use_firewall",
+                "use_dynamic_addresses",
+                "use_global_defender",
+                "save_trajectories",
+                "required_players",
+                "rewards",
+            ]
+            .contains(&key.as_str())
             {
                 p.warnings.push(format!("env.{key} is not used by the server (upstream ignores it too)"));
             }
@@ -212,7 +220,10 @@ impl TaskConfig {
         let agents = agents.unwrap_or(&empty);
         for key in agents.keys() {
             if AgentRole::ALL.iter().all(|r| r.name() != key) {
-                return Err(p.err(&format!("coordinator.agents.{key}"), "unknown role section (expected Attacker, Defender or Benign; the spelling is case-sensitive)"));
+                return Err(p.err(
+                    &format!("coordinator.agents.{key}"),
+                    "unknown role section (expected Attacker, Defender or Benign; the spelling is case-sensitive)",
+                ));
             }
         }
         let attacker = p.role(agents.get("Attacker"), "Attacker", &topology)?;
@@ -220,10 +231,8 @@ impl TaskConfig {
         let mut benign = p.role(agents.get("Benign"), "Benign", &topology)?;
         // Upstream hard-codes the Benign agent (SPEC §2.3, B43); only max_steps is read.
         benign.goal_description = String::new();
-        benign.start = View {
-            controlled_hosts: vec![HostSpec::Random, HostSpec::Random, HostSpec::Random],
-            ..View::default()
-        };
+        benign.start =
+            View { controlled_hosts: vec![HostSpec::Random, HostSpec::Random, HostSpec::Random], ..View::default() };
         benign.goal = View {
             known_data: vec![(Ip::v4(1, 1, 1, 1), vec![DataSpec::Data(Data::new("User1", "DataFromInternet"))])],
             ..View::default()
@@ -292,7 +301,9 @@ impl Parser<'_> {
                 "false" | "no" | "off" | "n" | "0" | "" => Ok(false),
                 _ => Err(self.err(&format!("{section}.{key}"), format!("must be true or false, got \"{s}\""))),
             },
-            Some(v) => Err(self.err(&format!("{section}.{key}"), format!("must be true or false, got {}", describe(v)))),
+            Some(v) => {
+                Err(self.err(&format!("{section}.{key}"), format!("must be true or false, got {}", describe(v))))
+            }
         }
     }
 
@@ -341,7 +352,10 @@ impl Parser<'_> {
                     let description = match gm.get("description") {
                         None | Some(Value::Null) => String::new(),
                         Some(Value::String(s)) => s.clone(),
-                        Some(other) => return Err(self.err(&format!("{key}.description"), format!("must be text, got {}", describe(other)))),
+                        Some(other) => {
+                            return Err(self
+                                .err(&format!("{key}.description"), format!("must be text, got {}", describe(other))))
+                        }
                     };
                     (self.view(v, &key, true)?, description)
                 }
@@ -419,7 +433,9 @@ impl Parser<'_> {
             Value::Null => Ok(vec![]),
             Value::Array(a) if a.is_empty() => Ok(vec![]),
             Value::Object(o) => o.iter().map(|(k, val)| Ok((self.ip(k, key)?, val))).collect(),
-            other => Err(self.err(key, format!("must be a mapping from IP address to a list, got {}", describe(other)))),
+            other => {
+                Err(self.err(key, format!("must be a mapping from IP address to a list, got {}", describe(other))))
+            }
         }
     }
 
@@ -431,11 +447,9 @@ impl Parser<'_> {
         match v {
             Value::String(s) if s == "random" => Ok(HostSpec::Random),
             Value::String(s) if s == "all_local" => Ok(HostSpec::AllLocal),
-            Value::String(s) => s
-                .trim()
-                .parse()
-                .map(HostSpec::Ip)
-                .map_err(|_| self.err(key, format!("`{s}` is neither an IP address nor one of the keywords random, all_local"))),
+            Value::String(s) => s.trim().parse().map(HostSpec::Ip).map_err(|_| {
+                self.err(key, format!("`{s}` is neither an IP address nor one of the keywords random, all_local"))
+            }),
             other => Err(self.err(key, format!("hosts must be IP addresses or keywords, got {}", describe(other)))),
         }
     }
@@ -444,10 +458,9 @@ impl Parser<'_> {
         match v {
             Value::String(s) if s == "random" => Ok(NetSpec::Random),
             Value::String(s) if s == "all_local" => Ok(NetSpec::AllLocal),
-            Value::String(s) => s
-                .parse()
-                .map(NetSpec::Net)
-                .map_err(|e| self.err(key, format!("{e}; expected a CIDR such as 192.168.1.0/24 or random, all_local"))),
+            Value::String(s) => s.parse().map(NetSpec::Net).map_err(|e| {
+                self.err(key, format!("{e}; expected a CIDR such as 192.168.1.0/24 or random, all_local"))
+            }),
             other => Err(self.err(key, format!("networks must be CIDR strings, got {}", describe(other)))),
         }
     }
@@ -464,11 +477,16 @@ impl Parser<'_> {
                 let is_local = match &a[3] {
                     Value::Bool(b) => *b,
                     Value::String(s) => matches!(s.to_ascii_lowercase().as_str(), "true" | "yes" | "1"),
-                    other => return Err(self.err(key, format!("is_local must be true or false, got {}", describe(other)))),
+                    other => {
+                        return Err(self.err(key, format!("is_local must be true or false, got {}", describe(other))))
+                    }
                 };
                 Ok(ServiceSpec::Service(Service::new(&text(&a[0]), &text(&a[1]), &text(&a[2]), is_local)))
             }
-            other => Err(self.err(key, format!("a service is [name, type, version, is_local] or random/all, got {}", describe(other)))),
+            other => Err(self.err(
+                key,
+                format!("a service is [name, type, version, is_local] or random/all, got {}", describe(other)),
+            )),
         }
     }
 
@@ -477,7 +495,10 @@ impl Parser<'_> {
         let is_keyword = |x: &Value| matches!(x, Value::String(s) if s.eq_ignore_ascii_case("random") || s.eq_ignore_ascii_case("all"));
         // The single-pair form from upstream comments, `{ip: [User1, DataFromServer1]}`.
         if items.len() == 2 && items.iter().all(|x| x.is_string() && !is_keyword(x)) {
-            return Ok(vec![DataSpec::Data(Data::new(items[0].as_str().unwrap_or(""), items[1].as_str().unwrap_or("")))]);
+            return Ok(vec![DataSpec::Data(Data::new(
+                items[0].as_str().unwrap_or(""),
+                items[1].as_str().unwrap_or(""),
+            ))]);
         }
         items
             .into_iter()
@@ -487,7 +508,9 @@ impl Parser<'_> {
                 Value::Array(a) if a.len() == 2 && a.iter().all(|p| p.is_string()) => {
                     Ok(DataSpec::Data(Data::new(a[0].as_str().unwrap_or(""), a[1].as_str().unwrap_or(""))))
                 }
-                other => Err(self.err(key, format!("a data item is [owner, id] or random/all, got {}", describe(other)))),
+                other => {
+                    Err(self.err(key, format!("a data item is [owner, id] or random/all, got {}", describe(other))))
+                }
             })
             .collect()
     }
@@ -544,7 +567,10 @@ mod tests {
         let a = &t.attacker;
         assert_eq!(a.max_steps, None);
         assert_eq!(a.start.known_networks.len(), 3);
-        assert_eq!(a.start.controlled_hosts, vec![HostSpec::Random, HostSpec::AllLocal, HostSpec::Ip(Ip::v4(192, 168, 1, 2))]);
+        assert_eq!(
+            a.start.controlled_hosts,
+            vec![HostSpec::Random, HostSpec::AllLocal, HostSpec::Ip(Ip::v4(192, 168, 1, 2))]
+        );
         assert_eq!(a.start.known_services[0].1.len(), 3);
         assert_eq!(a.start.known_data[0].1, vec![DataSpec::Data(Data::new("User1", "DataFromServer1"))]);
         assert_eq!(a.goal.known_data[0].1.len(), 3);

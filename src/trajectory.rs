@@ -84,6 +84,11 @@ mod tests {
         t.push(action, Reward::Int(-1), Arc::new(GameState::default()), Some(AgentStatus::Success));
         let text = crate::pyjson::to_py_json(&t);
         assert!(text.starts_with(r#"{"trajectory": {"states": [{"known_networks": []"#), "{text}");
-        assert!(text.ends_with(r#""rewards": [-1]}, "end_reason": "AgentStatus.Success", "agent_role": "Attacker", "agent_name": "a"}"#), "{text}");
+        assert!(
+            text.ends_with(
+                r#""rewards": [-1]}, "end_reason": "AgentStatus.Success", "agent_role": "Attacker", "agent_name": "a"}"#
+            ),
+            "{text}"
+        );
     }
 }

@@ -128,7 +128,11 @@ impl World {
 
     /// `data_from_view`. `random` in a start view draws from that host (no logs); in a goal
     /// view from every host, logfile included (upstream excludes type "logs", B12).
-    fn data(&mut self, view: &[(Ip, Vec<DataSpec>)], global_random: bool) -> std::collections::BTreeMap<Ip, BTreeSet<Data>> {
+    fn data(
+        &mut self,
+        view: &[(Ip, Vec<DataSpec>)],
+        global_random: bool,
+    ) -> std::collections::BTreeMap<Ip, BTreeSet<Data>> {
         let mut out = std::collections::BTreeMap::new();
         for (ip, specs) in view {
             let ip = self.current_ip(*ip);
@@ -228,7 +232,14 @@ impl World {
             }
         }
         Goal {
-            state: GameState { known_networks, known_hosts, controlled_hosts, known_services, known_data, known_blocks },
+            state: GameState {
+                known_networks,
+                known_hosts,
+                controlled_hosts,
+                known_services,
+                known_data,
+                known_blocks,
+            },
             block_all_attackers,
         }
     }

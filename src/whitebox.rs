@@ -39,7 +39,10 @@ pub fn all_actions(topo: &Topology) -> Vec<Action> {
     for &s in &ips {
         for (t, services) in &with_services {
             for sv in services.iter() {
-                out.push(Action::new(ActionType::ExploitService, vec![src(s), Param::TargetHost(*t), Param::TargetService(sv.clone())]));
+                out.push(Action::new(
+                    ActionType::ExploitService,
+                    vec![src(s), Param::TargetHost(*t), Param::TargetService(sv.clone())],
+                ));
             }
         }
     }
@@ -51,14 +54,20 @@ pub fn all_actions(topo: &Topology) -> Vec<Action> {
     for &s in &ips {
         for &t in &ips {
             for d in &data {
-                out.push(Action::new(ActionType::ExfiltrateData, vec![src(s), Param::TargetHost(t), Param::Data(d.clone())]));
+                out.push(Action::new(
+                    ActionType::ExfiltrateData,
+                    vec![src(s), Param::TargetHost(t), Param::Data(d.clone())],
+                ));
             }
         }
     }
     for &s in &ips {
         for &t in &ips {
             for &b in &ips {
-                out.push(Action::new(ActionType::BlockIP, vec![src(s), Param::TargetHost(t), Param::Blocked(BlockKey::BlockedIp, b)]));
+                out.push(Action::new(
+                    ActionType::BlockIP,
+                    vec![src(s), Param::TargetHost(t), Param::Blocked(BlockKey::BlockedIp, b)],
+                ));
             }
         }
     }
@@ -80,7 +89,14 @@ mod tests {
         let all = all_actions(&t);
         let count = |ty| all.iter().filter(|a| a.action_type == ty).count();
         assert_eq!(
-            [count(ActionType::ScanNetwork), count(ActionType::FindServices), count(ActionType::ExploitService), count(ActionType::FindData), count(ActionType::ExfiltrateData), count(ActionType::BlockIP)],
+            [
+                count(ActionType::ScanNetwork),
+                count(ActionType::FindServices),
+                count(ActionType::ExploitService),
+                count(ActionType::FindData),
+                count(ActionType::ExfiltrateData),
+                count(ActionType::BlockIP)
+            ],
             [15, 25, 40, 25, 100, 125]
         );
     }

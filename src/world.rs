@@ -79,7 +79,9 @@ impl LogFile {
     fn snapshot(&mut self) -> Data {
         let content = self
             .cached
-            .get_or_insert_with(|| if self.text.is_empty() { Arc::from("") } else { Arc::from(format!("{}]", self.text)) })
+            .get_or_insert_with(
+                || if self.text.is_empty() { Arc::from("") } else { Arc::from(format!("{}]", self.text)) },
+            )
             .clone();
         logfile(content.len() as i64, content)
     }

@@ -29,7 +29,9 @@ fn all_eight_scenarios_match_the_reference_world() {
     for name in embedded_names() {
         let ours = Topology::load(name, None).unwrap().dump(true);
         let theirs = reference(name);
-        for (i, (a, b)) in ours["networks"].as_array().unwrap().iter().zip(theirs["networks"].as_array().unwrap()).enumerate() {
+        for (i, (a, b)) in
+            ours["networks"].as_array().unwrap().iter().zip(theirs["networks"].as_array().unwrap()).enumerate()
+        {
             for k in ["cidr", "ip", "mask", "is_private", "ips"] {
                 assert_eq!(a[k], b[k], "{name}: networks[{i}].{k}");
             }
@@ -40,8 +42,7 @@ fn all_eight_scenarios_match_the_reference_world() {
         assert_eq!(ours["start_candidates"], theirs["start_candidates"], "{name}: start_candidates");
         assert_eq!(ours["firewall"]["allowed"], theirs["firewall"]["allowed"], "{name}: firewall.allowed");
         assert_eq!(
-            ours["firewall"]["allowed_pairs_count"],
-            theirs["summary"]["firewall_allowed_pairs"],
+            ours["firewall"]["allowed_pairs_count"], theirs["summary"]["firewall_allowed_pairs"],
             "{name}: allowed pair count"
         );
     }

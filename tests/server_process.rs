@@ -92,7 +92,9 @@ fn trajectory_lines(dir: &Path) -> Vec<(String, Value)> {
 fn trajectories_are_saved_at_reset_and_on_sigterm() {
     let dir = scratch("traj");
     let task = dir.join("task.yaml");
-    let text = std::fs::read_to_string(repo().join("tasks/default.yaml")).unwrap().replace("save_trajectories: false", "save_trajectories: true");
+    let text = std::fs::read_to_string(repo().join("tasks/default.yaml"))
+        .unwrap()
+        .replace("save_trajectories: false", "save_trajectories: true");
     std::fs::write(&task, text).unwrap();
     let mut server = Server::start(&task, &dir);
     let mut c = server.connect();
@@ -157,10 +159,13 @@ fn scenario_dump_matches_the_reference_for_all_eight() {
         assert!(out.status.success());
         let ours: Value = serde_json::from_slice(&out.stdout).unwrap();
         let theirs: Value =
-            serde_json::from_str(&std::fs::read_to_string(reference().join(format!("scenarios/{name}.json"))).unwrap()).unwrap();
+            serde_json::from_str(&std::fs::read_to_string(reference().join(format!("scenarios/{name}.json"))).unwrap())
+                .unwrap();
         assert_eq!(ours["firewall"]["allowed"], theirs["firewall"]["allowed"], "{name}");
         assert_eq!(ours["start_candidates"], theirs["start_candidates"], "{name}");
-        let cidrs = |v: &Value| v["networks"].as_array().unwrap().iter().map(|n| (n["cidr"].clone(), n["ips"].clone())).collect::<Vec<_>>();
+        let cidrs = |v: &Value| {
+            v["networks"].as_array().unwrap().iter().map(|n| (n["cidr"].clone(), n["ips"].clone())).collect::<Vec<_>>()
+        };
         assert_eq!(cidrs(&ours), cidrs(&theirs), "{name}");
         for (a, b) in ours["hosts"].as_array().unwrap().iter().zip(theirs["hosts"].as_array().unwrap()) {
             for k in ["name", "kind", "interfaces", "services", "data"] {

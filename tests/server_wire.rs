@@ -123,18 +123,26 @@ fn framing_split_coalesced_large_garbage_and_bad_utf8() {
     }
     assert_eq!(c.recv()["status"], "GameStatus.CREATED");
     // Three requests in one write, with whitespace and a client-sent EOF between them.
-    let batch = format!("{} \n{}EOF{}", scan("192.168.1.1", "192.168.1.0", 24), find_services("192.168.1.1", "192.168.1.2"), scan("192.168.1.1", "192.168.1.0", 24));
+    let batch = format!(
+        "{} \n{}EOF{}",
+        scan("192.168.1.1", "192.168.1.0", 24),
+        find_services("192.168.1.1", "192.168.1.2"),
+        scan("192.168.1.1", "192.168.1.0", 24)
+    );
     c.send(batch.as_bytes());
     for _ in 0..3 {
         assert_eq!(c.recv()["status"], "GameStatus.OK");
     }
     // A request just under 1 MiB (a large data content) is one request with one reply.
     let big = "x".repeat(1_000_000);
-    let exfil = format!(r#"{{"action_type": "ActionType.ExfiltrateData", "parameters": {{"source_host": {{"ip": "192.168.1.1"}}, "target_host": {{"ip": "213.47.23.195"}}, "data": {{"owner": "a", "id": "b", "size": 1, "type": "", "content": "{big}"}}}}}}"#);
+    let exfil = format!(
+        r#"{{"action_type": "ActionType.ExfiltrateData", "parameters": {{"source_host": {{"ip": "192.168.1.1"}}, "target_host": {{"ip": "213.47.23.195"}}, "data": {{"owner": "a", "id": "b", "size": 1, "type": "", "content": "{big}"}}}}}}"#
+    );
     c.send(exfil.as_bytes());
     assert_eq!(c.recv()["status"], "GameStatus.OK");
     // Over the cap: one BAD_REQUEST, then the connection keeps working.
-    let huge = format!(r#"{{"action_type": "ActionType.ScanNetwork", "parameters": {{"pad": "{}"}}}}"#, "y".repeat(1_200_000));
+    let huge =
+        format!(r#"{{"action_type": "ActionType.ScanNetwork", "parameters": {{"pad": "{}"}}}}"#, "y".repeat(1_200_000));
     c.send(huge.as_bytes());
     let v = c.recv();
     assert_eq!(v["status"], "GameStatus.BAD_REQUEST");

@@ -46,25 +46,26 @@ fn replay(scenario: &str, seed: u32) -> usize {
     for (n, line) in text.lines().enumerate() {
         let rec: Value = serde_json::from_str(line).unwrap();
         let at = format!("{scenario} seed {seed} line {} (ep {} t {})", n + 1, rec["ep"], rec["t"]);
-        let (expected, state, reward, end, info) = if let Some(obs) = rec.get("obs").filter(|_| rec.get("act").is_none()) {
-            let state = world.add_agent(1, AgentRole::Attacker);
-            (obs, state, Reward::Int(0), false, Value::Object(Default::default()))
-        } else if let Some(obs) = rec.get("reset") {
-            world.reset(None, false);
-            ep.reset();
-            (obs, world.agent(1).unwrap().state.clone(), Reward::Int(0), false, Value::Object(Default::default()))
-        } else {
-            let action = Action::from_value(&rec["act"]).unwrap_or_else(|e| panic!("{at}: {e}"));
-            ep.steps += 1;
-            let outcome = world.step(1, &action).unwrap_or_else(|e| panic!("{at}: {e}"));
-            ep.after_step(outcome.goal_reached, false, max_steps, task.rewards.step);
-            let ended = episode_over(&ep, any_attacker_playing([&ep]));
-            if ended {
-                assign_end_rewards([&mut ep], &task.rewards);
-            }
-            let info: Value = serde_json::from_str(&to_py_json(&ep.info())).unwrap();
-            (&rec["obs"], world.agent(1).unwrap().state.clone(), ep.reward, ended, info)
-        };
+        let (expected, state, reward, end, info) =
+            if let Some(obs) = rec.get("obs").filter(|_| rec.get("act").is_none()) {
+                let state = world.add_agent(1, AgentRole::Attacker);
+                (obs, state, Reward::Int(0), false, Value::Object(Default::default()))
+            } else if let Some(obs) = rec.get("reset") {
+                world.reset(None, false);
+                ep.reset();
+                (obs, world.agent(1).unwrap().state.clone(), Reward::Int(0), false, Value::Object(Default::default()))
+            } else {
+                let action = Action::from_value(&rec["act"]).unwrap_or_else(|e| panic!("{at}: {e}"));
+                ep.steps += 1;
+                let outcome = world.step(1, &action).unwrap_or_else(|e| panic!("{at}: {e}"));
+                ep.after_step(outcome.goal_reached, false, max_steps, task.rewards.step);
+                let ended = episode_over(&ep, any_attacker_playing([&ep]));
+                if ended {
+                    assign_end_rewards([&mut ep], &task.rewards);
+                }
+                let info: Value = serde_json::from_str(&to_py_json(&ep.info())).unwrap();
+                (&rec["obs"], world.agent(1).unwrap().state.clone(), ep.reward, ended, info)
+            };
         let ours: Value = serde_json::from_str(&to_py_json(&*state)).unwrap();
         assert_eq!(normalise(&ours), normalise(&expected["state"]), "{at}: state");
         assert_eq!(serde_json::to_value(reward.as_f64() as i64).unwrap(), expected["reward"], "{at}: reward");

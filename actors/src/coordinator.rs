@@ -168,7 +168,13 @@ impl Coordinator {
             p.trajectory.push(action, p.ep.reward, p.state.clone(), Some(p.ep.status));
             out.push((
                 *id,
-                Reply::Step { status: GameStatus::OK, state: p.state.clone(), reward: p.ep.reward, end: true, info: p.ep.info() },
+                Reply::Step {
+                    status: GameStatus::OK,
+                    state: p.state.clone(),
+                    reward: p.ep.reward,
+                    end: true,
+                    info: p.ep.info(),
+                },
             ));
         }
         for (id, reply) in out {
@@ -194,11 +200,14 @@ impl Coordinator {
         let mut seeds: Vec<i64> = requests.iter().filter_map(|(_, r)| r.seed).collect();
         seeds.sort();
         seeds.dedup();
-        let mut topo: Vec<bool> = requests.iter().filter(|(_, r)| r.seed.is_some()).map(|(_, r)| r.randomize_topology).collect();
+        let mut topo: Vec<bool> =
+            requests.iter().filter(|(_, r)| r.seed.is_some()).map(|(_, r)| r.randomize_topology).collect();
         topo.sort();
         topo.dedup();
         let disagreement = if seeds.len() > 1 {
-            Some(format!("Agents disagree on the seed ({seeds:?}); no reset was done. Ask again with one seed, or none."))
+            Some(format!(
+                "Agents disagree on the seed ({seeds:?}); no reset was done. Ask again with one seed, or none."
+            ))
         } else if topo.len() > 1 {
             Some("Agents disagree on the topology change; no reset was done. Ask again with the same randomize_topology.".to_string())
         } else {
@@ -240,7 +249,9 @@ impl Coordinator {
             .map(move |res, act, _| {
                 let Ok(states) = res else { return };
                 for (id, state, goal_description) in states {
-                    let Some(role) = act.slots.get(&id).and_then(|s| s.player.as_ref()).map(|p| p.role) else { continue };
+                    let Some(role) = act.slots.get(&id).and_then(|s| s.player.as_ref()).map(|p| p.role) else {
+                        continue;
+                    };
                     let want = requests.get(&id).is_some_and(|r| r.want_trajectory);
                     let reply = Reply::ResetDone {
                         state: state.clone(),
@@ -304,7 +315,8 @@ impl Coordinator {
 
     fn game_action(&mut self, id: AgentId, action: Action, ctx: &mut Context<Self>) {
         let Some(p) = self.player_mut(id) else {
-            return self.deliver(id, Reply::bad_request("Join the game first: send JoinGame with agent_info {name, role}."));
+            return self
+                .deliver(id, Reply::bad_request("Join the game first: send JoinGame with agent_info {name, role}."));
         };
         if p.ep.ended {
             let reply = Reply::Step {
@@ -384,8 +396,13 @@ impl Coordinator {
             self.check_episode_end();
         } else {
             p.trajectory.push(action, p.ep.reward, p.state.clone(), None);
-            let reply =
-                Reply::Step { status: GameStatus::OK, state: p.state.clone(), reward: p.ep.reward, end: false, info: p.ep.info() };
+            let reply = Reply::Step {
+                status: GameStatus::OK,
+                state: p.state.clone(),
+                reward: p.ep.reward,
+                end: false,
+                info: p.ep.info(),
+            };
             self.deliver(id, reply);
         }
     }
@@ -397,7 +414,8 @@ impl Coordinator {
             want_trajectory: action.request_trajectory(),
         };
         let Some(p) = self.player_mut(id) else {
-            return self.deliver(id, Reply::bad_request("Join the game first: send JoinGame with agent_info {name, role}."));
+            return self
+                .deliver(id, Reply::bad_request("Join the game first: send JoinGame with agent_info {name, role}."));
         };
         // Asking for a reset leaves the current episode (B24: no deadlock with agents that
         // already wait at the episode end).

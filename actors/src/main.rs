@@ -154,7 +154,8 @@ fn run_serve(args: ServeArgs) -> ExitCode {
     let system = actix_rt::System::new();
     let result = system.block_on(async move {
         let addr = format!("{}:{}", args.game_host, args.game_port);
-        let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let listener =
+            tokio::net::TcpListener::bind(&addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         let game = start_game(settings, args.seed);
         let io = (0..io_threads).map(|_| actix::Arbiter::new().handle()).collect();
         tracing::info!(
@@ -185,7 +186,8 @@ fn run_serve(args: ServeArgs) -> ExitCode {
 async fn wait_for_signal() {
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
@@ -203,12 +205,27 @@ fn main() -> ExitCode {
         Some(Command::Validate { task_config }) => match TaskConfig::load(&task_config) {
             Ok(t) => {
                 println!("{}: OK", task_config.display());
-                println!("  scenario: {} ({}; {} hosts, {} IPs, {} networks)", t.topology.name, t.topology.origin, t.topology.hosts.len(), t.topology.ips.len(), t.topology.networks.len());
+                println!(
+                    "  scenario: {} ({}; {} hosts, {} IPs, {} networks)",
+                    t.topology.name,
+                    t.topology.origin,
+                    t.topology.hosts.len(),
+                    t.topology.ips.len(),
+                    t.topology.networks.len()
+                );
                 println!("  required players: {}; firewall: {}; dynamic addresses: {}; global defender: {}; save trajectories: {}", t.required_players, t.use_firewall, t.use_dynamic_addresses, t.use_global_defender, t.save_trajectories);
-                println!("  rewards: step {}, success {}, fail {}, false positive {}", t.rewards.step, t.rewards.success, t.rewards.fail, t.rewards.false_positive);
+                println!(
+                    "  rewards: step {}, success {}, fail {}, false positive {}",
+                    t.rewards.step, t.rewards.success, t.rewards.fail, t.rewards.false_positive
+                );
                 for role in netsecgame::components::AgentRole::ALL {
                     let r = t.role(role);
-                    println!("  {}: max_steps {}, goal \"{}\"", role.name(), r.max_steps.map_or("unlimited".into(), |m| m.to_string()), r.goal_description);
+                    println!(
+                        "  {}: max_steps {}, goal \"{}\"",
+                        role.name(),
+                        r.max_steps.map_or("unlimited".into(), |m| m.to_string()),
+                        r.goal_description
+                    );
                 }
                 println!("  configuration hash: {}", t.configuration_hash);
                 for w in &t.warnings {

@@ -143,6 +143,10 @@ impl Drop for ServerHandle {
 }
 
 /// Shared settings builder used by the CLI and tests.
-pub fn game_settings(task: Arc<netsecgame::task::TaskConfig>, max_agents: usize, trajectory_dir: std::path::PathBuf) -> GameSettings {
+pub fn game_settings(
+    task: Arc<netsecgame::task::TaskConfig>,
+    max_agents: usize,
+    trajectory_dir: std::path::PathBuf,
+) -> GameSettings {
     GameSettings { task, max_agents, all_actions: None, trajectory_dir }
 }

@@ -210,7 +210,10 @@ impl StreamHandler<Result<Bytes, std::io::Error>> for AgentSession {
         }
         if self.queue.len() > self.settings.max_pipelined {
             let n = self.queue.len();
-            self.refuse(format!("{n} requests queued without reading replies (limit {}); closing.", self.settings.max_pipelined));
+            self.refuse(format!(
+                "{n} requests queued without reading replies (limit {}); closing.",
+                self.settings.max_pipelined
+            ));
             return;
         }
         self.rearm_flush_timer(ctx);

@@ -34,7 +34,12 @@ pub fn start(task: Arc<TaskConfig>) -> ServerHandle {
     start_with(task, 64, SessionSettings { frame_timeout: Duration::from_millis(200), ..Default::default() }, None)
 }
 
-pub fn start_with(task: Arc<TaskConfig>, max_agents: usize, sessions: SessionSettings, dir: Option<PathBuf>) -> ServerHandle {
+pub fn start_with(
+    task: Arc<TaskConfig>,
+    max_agents: usize,
+    sessions: SessionSettings,
+    dir: Option<PathBuf>,
+) -> ServerHandle {
     let dir = dir.unwrap_or_else(|| std::env::temp_dir().join(format!("nsg-test-{}", std::process::id())));
     ServerHandle::spawn("127.0.0.1:0".parse().unwrap(), game_settings(task, max_agents, dir), 42, sessions, 2)
         .expect("server starts")
@@ -104,24 +109,34 @@ impl Raw {
 }
 
 pub fn join(name: &str, role: &str) -> String {
-    format!(r#"{{"action_type": "ActionType.JoinGame", "parameters": {{"agent_info": {{"name": "{name}", "role": "{role}"}}}}}}"#)
+    format!(
+        r#"{{"action_type": "ActionType.JoinGame", "parameters": {{"agent_info": {{"name": "{name}", "role": "{role}"}}}}}}"#
+    )
 }
 
 pub fn reset(trajectory: bool, seed: Option<i64>, topology: bool) -> String {
     let seed = seed.map_or("null".to_string(), |s| s.to_string());
-    format!(r#"{{"action_type": "ActionType.ResetGame", "parameters": {{"request_trajectory": {trajectory}, "randomize_topology": {topology}, "seed": {seed}}}}}"#)
+    format!(
+        r#"{{"action_type": "ActionType.ResetGame", "parameters": {{"request_trajectory": {trajectory}, "randomize_topology": {topology}, "seed": {seed}}}}}"#
+    )
 }
 
 pub fn scan(src: &str, net: &str, mask: u8) -> String {
-    format!(r#"{{"action_type": "ActionType.ScanNetwork", "parameters": {{"source_host": {{"ip": "{src}"}}, "target_network": {{"ip": "{net}", "mask": {mask}}}}}}}"#)
+    format!(
+        r#"{{"action_type": "ActionType.ScanNetwork", "parameters": {{"source_host": {{"ip": "{src}"}}, "target_network": {{"ip": "{net}", "mask": {mask}}}}}}}"#
+    )
 }
 
 pub fn find_services(src: &str, dst: &str) -> String {
-    format!(r#"{{"action_type": "ActionType.FindServices", "parameters": {{"source_host": {{"ip": "{src}"}}, "target_host": {{"ip": "{dst}"}}}}}}"#)
+    format!(
+        r#"{{"action_type": "ActionType.FindServices", "parameters": {{"source_host": {{"ip": "{src}"}}, "target_host": {{"ip": "{dst}"}}}}}}"#
+    )
 }
 
 pub fn block(src: &str, target: &str, blocked: &str) -> String {
-    format!(r#"{{"action_type": "ActionType.BlockIP", "parameters": {{"source_host": {{"ip": "{src}"}}, "target_host": {{"ip": "{target}"}}, "blocked_host": {{"ip": "{blocked}"}}}}}}"#)
+    format!(
+        r#"{{"action_type": "ActionType.BlockIP", "parameters": {{"source_host": {{"ip": "{src}"}}, "target_host": {{"ip": "{target}"}}, "blocked_host": {{"ip": "{blocked}"}}}}}}"#
+    )
 }
 
 /// Sorts set-valued arrays (and the keys of IP-keyed maps) the way we serialise them, so two
@@ -155,6 +170,6 @@ pub fn normalise_sets(v: &mut Value) {
 
 fn sort_array(v: &mut Value) {
     if let Value::Array(a) = v {
-        a.sort_by_key(|x| to_py_json(x));
+        a.sort_by_key(to_py_json);
     }
 }

@@ -1,0 +1,107 @@
+"""Compatibility with the official Python client (netsecgame 0.2.0 from PyPI), unchanged."""
+import json
+
+import pytest
+from netsecgame.agents.base_agent import BaseAgent
+from netsecgame.game_components import Action, ActionType, AgentRole, GameStatus, IP, Network
+
+from conftest import REFERENCE, REPO
+
+
+class Attacker(BaseAgent):
+    pass
+
+
+def order_free(value):
+    """The traces' normal form: lists sorted by JSON text, keys sorted, data without size/content."""
+    if isinstance(value, dict):
+        is_data = "owner" in value and "id" in value
+        return {k: order_free(v) for k, v in sorted(value.items()) if not (is_data and k in ("size", "content"))}
+    if isinstance(value, list):
+        return sorted((order_free(v) for v in value), key=lambda x: json.dumps(x, sort_keys=True))
+    return value
+
+
+def test_register_play_to_goal_and_reset(server_for):
+    server = server_for(REPO / "tasks" / "default.yaml")
+    agent = Attacker("127.0.0.1", server.port, AgentRole.Attacker)
+    obs = agent.register()
+    assert obs is not None
+    assert obs.info["message"] == "Welcome Attacker, registred as AgentRole.Attacker"
+    assert obs.info["max_steps"] == 50
+    assert len(obs.info["configuration_hash"]) == 64
+    assert {str(h) for h in obs.state.controlled_hosts} == {"213.47.23.195", "192.168.1.1"}
+    router, server_ip, cc = IP("192.168.1.1"), IP("192.168.1.2"), IP("213.47.23.195")
+    obs = agent.make_step(Action(ActionType.ScanNetwork, parameters={"source_host": router, "target_network": Network("192.168.1.0", 24)}))
+    assert server_ip in obs.state.known_hosts and obs.reward == -1 and not obs.end
+    obs = agent.make_step(Action(ActionType.FindServices, parameters={"source_host": router, "target_host": server_ip}))
+    smb = next(s for s in obs.state.known_services[server_ip] if s.name == "microsoft-ds")
+    obs = agent.make_step(Action(ActionType.ExploitService, parameters={"source_host": router, "target_host": server_ip, "target_service": smb}))
+    assert server_ip in obs.state.controlled_hosts
+    obs = agent.make_step(Action(ActionType.FindData, parameters={"source_host": server_ip, "target_host": server_ip}))
+    data = next(d for d in obs.state.known_data[server_ip] if d.id == "DataFromServer1")
+    log = next(d for d in obs.state.known_data[server_ip] if d.id == "logfile")
+    assert json.loads(log.content)[-1] == {"source_host": "192.168.1.2", "action_type": "ActionType.FindData"}
+    obs = agent.make_step(Action(ActionType.ExfiltrateData, parameters={"source_host": server_ip, "target_host": cc, "data": data}))
+    assert obs.end and obs.reward == 99 and obs.info == {"end_reason": "AgentStatus.Success"}
+    # After the end: FORBIDDEN, still parsed by the client as an observation.
+    status, observation, _ = agent.communicate(Action(ActionType.ScanNetwork, parameters={"source_host": router, "target_network": Network("192.168.1.0", 24)}))
+    assert status is GameStatus.FORBIDDEN and observation["end"] and observation["reward"] == 99
+    obs = agent.request_game_reset(request_trajectory=True)
+    assert obs is not None and obs.reward == 0 and not obs.end
+    trajectory = obs.info["last_trajectory"]
+    assert trajectory["trajectory"]["rewards"] == [-1, -1, -1, -1, 99]
+    assert len(trajectory["trajectory"]["states"]) == 6
+    assert trajectory["end_reason"] == "AgentStatus.Success" and trajectory["agent_name"] == "Attacker"
+    obs = agent.request_game_reset(request_trajectory=False)
+    assert obs is not None and "last_trajectory" not in obs.info
+    assert obs.info["message"] == "Resetting Game and starting again."
+    # A seed without topology change is accepted; the world is the original one again.
+    obs = agent.request_game_reset(seed=5)
+    assert {str(h) for h in obs.state.controlled_hosts} == {"213.47.23.195", "192.168.1.1"}
+    agent.terminate_connection()
+
+
+TRACES = [(s, n) for s in ("two_networks_tiny", "two_networks_small", "two_networks", "three_net_scenario") for n in (1, 2)]
+
+
+@pytest.mark.parametrize("scenario,seed", TRACES)
+def test_reference_trace_replays_over_tcp(server_for, scenario, seed):
+    server = server_for(REFERENCE / "traces" / f"{scenario}.task.yaml")
+    agent = Attacker("127.0.0.1", server.port, AgentRole.Attacker)
+    compared = 0
+    with open(REFERENCE / "traces" / f"{scenario}_seed{seed}.jsonl") as f:
+        for number, line in enumerate(f, 1):
+            rec = json.loads(line)
+            if "act" in rec:
+                obs = agent.make_step(Action.from_dict(rec["act"]))
+                expected = rec["obs"]
+            elif "reset" in rec:
+                obs = agent.request_game_reset()
+                expected = rec["reset"]
+            else:
+                obs = agent.register()
+                expected = rec["obs"]
+            assert obs is not None, f"line {number}"
+            where = f"{scenario} seed {seed} line {number}"
+            assert order_free(obs.state.as_dict) == order_free(expected["state"]), where
+            assert obs.reward == expected["reward"], where
+            assert obs.end == expected["end"], where
+            info = {k: v for k, v in (obs.info or {}).items() if k == "end_reason"} if "act" in rec else {}
+            assert info == expected["info"], where
+            compared += 1
+    assert compared >= 3 * 61
+    agent.terminate_connection()
+
+
+def test_whitebox_all_actions_round_trip(server_for):
+    server = server_for(REPO / "tasks" / "default.yaml", extra=("--whitebox",))
+    agent = Attacker("127.0.0.1", server.port, AgentRole.Attacker)
+    obs = agent.register()
+    actions = [Action.from_dict(a) for a in json.loads(obs.info["all_actions"])]
+    assert len(actions) == 330
+    # The BlockIP actions use `blocked_ip`; upstream hung on them (B30), we play them.
+    block = next(a for a in actions if a.type is ActionType.BlockIP)
+    status, observation, _ = agent.communicate(block)
+    assert status is GameStatus.OK
+    agent.terminate_connection()
