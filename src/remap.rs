@@ -88,6 +88,10 @@ impl World {
             // Keep 256-alignment so /24 layouts stay on /24 boundaries.
             let slots = (room - span) / 256;
             let base = block + 256 * self.rng.random_range(0..=slots);
+            if base == lowest {
+                // A change should change something: draw again rather than stay in place.
+                continue;
+            }
             let moved: Vec<u32> = private.iter().map(|&k| base + (v4(&nets[k]).unwrap_or(0) - lowest)).collect();
             if moved.iter().all(|a| is_private(IpAddr::V4(Ipv4Addr::from(*a)))) {
                 for (j, &k) in private.iter().enumerate() {
