@@ -26,9 +26,12 @@ fn param() -> impl Strategy<Value = Param> {
     prop_oneof![
         ip().prop_map(Param::SourceHost),
         ip().prop_map(Param::TargetHost),
-        (ip(), any::<bool>()).prop_map(|(i, k)| Param::Blocked(if k { BlockKey::BlockedHost } else { BlockKey::BlockedIp }, i)),
-        (any::<[u8; 4]>(), 0u8..=32).prop_map(|(o, m)| Param::TargetNetwork(Network::new(std::net::Ipv4Addr::from(o).into(), m).unwrap())),
-        (text(), text(), text(), any::<bool>()).prop_map(|(n, t, v, l)| Param::TargetService(Service::new(&n, &t, &v, l))),
+        (ip(), any::<bool>())
+            .prop_map(|(i, k)| Param::Blocked(if k { BlockKey::BlockedHost } else { BlockKey::BlockedIp }, i)),
+        (any::<[u8; 4]>(), 0u8..=32)
+            .prop_map(|(o, m)| Param::TargetNetwork(Network::new(std::net::Ipv4Addr::from(o).into(), m).unwrap())),
+        (text(), text(), text(), any::<bool>())
+            .prop_map(|(n, t, v, l)| Param::TargetService(Service::new(&n, &t, &v, l))),
         (text(), text(), any::<i64>(), text(), text()).prop_map(|(o, i, s, t, c)| Param::Data(Data {
             owner: o.into(),
             id: i.into(),
@@ -124,18 +127,34 @@ fn world_action(w: &World, pick: &[usize; 4]) -> Action {
     let t = ips[pick[1] % ips.len()];
     let nets: Vec<Network> = w.networks().collect();
     match pick[2] % 6 {
-        0 => Action::new(ActionType::ScanNetwork, vec![Param::SourceHost(s), Param::TargetNetwork(nets[pick[3] % nets.len()])]),
+        0 => Action::new(
+            ActionType::ScanNetwork,
+            vec![Param::SourceHost(s), Param::TargetNetwork(nets[pick[3] % nets.len()])],
+        ),
         1 => Action::new(ActionType::FindServices, vec![Param::SourceHost(s), Param::TargetHost(t)]),
         2 => Action::new(ActionType::FindData, vec![Param::SourceHost(s), Param::TargetHost(t)]),
         3 => match w.services_of(t).get(pick[3] % 4) {
-            Some(sv) => Action::new(ActionType::ExploitService, vec![Param::SourceHost(s), Param::TargetHost(t), Param::TargetService(sv.clone())]),
+            Some(sv) => Action::new(
+                ActionType::ExploitService,
+                vec![Param::SourceHost(s), Param::TargetHost(t), Param::TargetService(sv.clone())],
+            ),
             None => Action::new(ActionType::FindServices, vec![Param::SourceHost(s), Param::TargetHost(t)]),
         },
         4 => match w.data_of(s).nth(pick[3] % 3).cloned() {
-            Some(d) => Action::new(ActionType::ExfiltrateData, vec![Param::SourceHost(s), Param::TargetHost(t), Param::Data(d)]),
+            Some(d) => Action::new(
+                ActionType::ExfiltrateData,
+                vec![Param::SourceHost(s), Param::TargetHost(t), Param::Data(d)],
+            ),
             None => Action::new(ActionType::FindData, vec![Param::SourceHost(s), Param::TargetHost(s)]),
         },
-        _ => Action::new(ActionType::BlockIP, vec![Param::SourceHost(s), Param::TargetHost(t), Param::Blocked(BlockKey::BlockedHost, ips[pick[3] % ips.len()])]),
+        _ => Action::new(
+            ActionType::BlockIP,
+            vec![
+                Param::SourceHost(s),
+                Param::TargetHost(t),
+                Param::Blocked(BlockKey::BlockedHost, ips[pick[3] % ips.len()]),
+            ],
+        ),
     }
 }
 
