@@ -268,7 +268,7 @@ fn as_object<'a>(field: &str, v: &'a Value, shape: &str) -> Result<&'a Map<Strin
     v.as_object().ok_or_else(|| bad(field, format!("must be an object like {shape}")))
 }
 
-fn decode_ip(field: &str, v: &Value) -> Result<Ip, ActionError> {
+pub(crate) fn decode_ip(field: &str, v: &Value) -> Result<Ip, ActionError> {
     let obj = as_object(field, v, r#"{"ip": "192.168.1.2"}"#)?;
     only_keys(field, obj, &["ip"])?;
     let text = obj
@@ -279,7 +279,7 @@ fn decode_ip(field: &str, v: &Value) -> Result<Ip, ActionError> {
     text.parse().map_err(|_| bad(field, format!("`{text}` is not an IP address")))
 }
 
-fn decode_network(field: &str, v: &Value) -> Result<Network, ActionError> {
+pub(crate) fn decode_network(field: &str, v: &Value) -> Result<Network, ActionError> {
     let obj = as_object(field, v, r#"{"ip": "192.168.1.0", "mask": 24}"#)?;
     only_keys(field, obj, &["ip", "mask"])?;
     let text = obj
@@ -312,7 +312,7 @@ fn string_field(
     }
 }
 
-fn decode_service(field: &str, v: &Value) -> Result<Service, ActionError> {
+pub(crate) fn decode_service(field: &str, v: &Value) -> Result<Service, ActionError> {
     let obj = as_object(field, v, r#"{"name": "ssh", "type": "passive", "version": "8.1.0", "is_local": false}"#)?;
     only_keys(field, obj, &["name", "type", "version", "is_local"])?;
     Ok(Service {
@@ -326,7 +326,7 @@ fn decode_service(field: &str, v: &Value) -> Result<Service, ActionError> {
     })
 }
 
-fn decode_data(field: &str, v: &Value) -> Result<Data, ActionError> {
+pub(crate) fn decode_data(field: &str, v: &Value) -> Result<Data, ActionError> {
     let obj = as_object(field, v, r#"{"owner": "User1", "id": "DataFromServer1"}"#)?;
     only_keys(field, obj, &["owner", "id", "size", "type", "content"])?;
     let size = match obj.get("size") {

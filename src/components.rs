@@ -420,6 +420,55 @@ pub struct GameState {
     pub known_blocks: BTreeMap<Ip, BTreeSet<Ip>>,
 }
 
+impl GameState {
+    /// Decodes the wire form (what clients receive); `known_blocks` may be absent.
+    pub fn from_wire(v: &serde_json::Value) -> Result<GameState, crate::action::ActionError> {
+        use crate::action::{decode_data, decode_ip, decode_network, decode_service, ActionError};
+        let bad = |field: &str, problem: &str| ActionError::BadParameter { field: field.into(), problem: problem.into() };
+        let list = |key: &str| -> Result<Vec<serde_json::Value>, ActionError> {
+            match v.get(key) {
+                Some(serde_json::Value::Array(a)) => Ok(a.clone()),
+                None if key == "known_blocks" => Ok(vec![]),
+                _ => Err(bad(key, "must be a list")),
+            }
+        };
+        fn keyed<T: Ord>(
+            v: &serde_json::Value,
+            key: &str,
+            item: impl Fn(&str, &serde_json::Value) -> Result<T, crate::action::ActionError>,
+        ) -> Result<BTreeMap<Ip, BTreeSet<T>>, crate::action::ActionError> {
+            let mut out = BTreeMap::new();
+            let Some(obj) = v.get(key) else { return Ok(out) };
+            let obj = obj.as_object().ok_or_else(|| crate::action::ActionError::BadParameter {
+                field: key.into(),
+                problem: "must be an object keyed by IP".into(),
+            })?;
+            for (k, items) in obj {
+                let ip: Ip = k.parse().map_err(|_| crate::action::ActionError::BadParameter {
+                    field: key.into(),
+                    problem: format!("`{k}` is not an IP address"),
+                })?;
+                let set = items
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|x| item(key, x))
+                    .collect::<Result<BTreeSet<T>, _>>()?;
+                out.insert(ip, set);
+            }
+            Ok(out)
+        }
+        Ok(GameState {
+            known_networks: list("known_networks")?.iter().map(|x| decode_network("known_networks", x)).collect::<Result<_, _>>()?,
+            known_hosts: list("known_hosts")?.iter().map(|x| decode_ip("known_hosts", x)).collect::<Result<_, _>>()?,
+            controlled_hosts: list("controlled_hosts")?.iter().map(|x| decode_ip("controlled_hosts", x)).collect::<Result<_, _>>()?,
+            known_services: keyed(v, "known_services", decode_service)?,
+            known_data: keyed(v, "known_data", decode_data)?,
+            known_blocks: keyed(v, "known_blocks", decode_ip)?,
+        })
+    }
+}
+
 /// Serialises a map keyed by IP with the bare address string as key.
 struct IpKeyed<'a, V>(&'a BTreeMap<Ip, V>);
 
@@ -551,6 +600,17 @@ mod tests {
             to_py_json(&s),
             r#"{"known_networks": [], "known_hosts": [{"ip": "192.168.1.1"}], "controlled_hosts": [], "known_services": {"192.168.1.1": [{"name": "rdp", "type": "passive", "version": "1.067", "is_local": false}]}, "known_data": {"192.168.1.1": [{"owner": "User", "id": "Password", "size": 42, "type": "txt", "content": ""}]}, "known_blocks": {}}"#
         );
+    }
+
+    #[test]
+    fn game_state_wire_round_trip() {
+        let mut s = GameState::default();
+        s.known_networks.insert("10.0.0.0/24".parse().unwrap());
+        s.controlled_hosts.insert(Ip::v4(10, 0, 0, 1));
+        s.known_blocks.entry(Ip::v4(10, 0, 0, 1)).or_default().insert(Ip::v4(10, 0, 0, 9));
+        s.known_data.entry(Ip::v4(10, 0, 0, 1)).or_default().insert(Data::new("u", "d"));
+        let v: serde_json::Value = serde_json::from_str(&to_py_json(&s)).unwrap();
+        assert_eq!(GameState::from_wire(&v).unwrap(), s);
     }
 
     #[test]

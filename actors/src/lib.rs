@@ -3,6 +3,8 @@
 //! typed messages of `messages`. The rules live in the `netsecgame` crate; this crate only
 //! schedules them and talks TCP.
 
+pub mod bench;
+pub mod client;
 pub mod coordinator;
 pub mod defender;
 pub mod messages;

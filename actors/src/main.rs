@@ -33,11 +33,32 @@ enum Command {
         #[arg(short = 'c', long = "task_config")]
         task_config: PathBuf,
     },
+    /// Load generator: N concurrent clients, steps/s and latency percentiles.
+    Bench(BenchArgs),
     /// Scenario tools.
     Scenario {
         #[command(subcommand)]
         command: ScenarioCommand,
     },
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Concurrent agents (comma-separated for several runs, e.g. 1,4,16).
+    #[arg(long, default_value = "1", value_delimiter = ',')]
+    agents: Vec<usize>,
+    /// Seconds per run (whole episodes are played, so runs end a little later).
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// Load a running server instead of starting one in this process.
+    #[arg(long)]
+    addr: Option<std::net::SocketAddr>,
+    /// Threads for the clients.
+    #[arg(long, default_value_t = 1)]
+    client_threads: usize,
+    /// Extra threads for the in-process server's connections (0: the game's thread).
+    #[arg(long, default_value_t = 0)]
+    io_threads: usize,
 }
 
 #[derive(Subcommand)]
@@ -89,7 +110,7 @@ struct ServeArgs {
     /// Largest accepted request, in bytes.
     #[arg(long = "max_request_bytes", default_value_t = 1 << 20)]
     max_request_bytes: usize,
-    /// Threads for connection I/O (0: one per core).
+    /// Extra threads for connection I/O (0: sessions share the game's thread).
     #[arg(long = "io_threads", default_value_t = 0)]
     io_threads: usize,
 }
@@ -146,11 +167,7 @@ fn run_serve(args: ServeArgs) -> ExitCode {
         idle_timeout: (args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout)),
         ..SessionSettings::default()
     };
-    let io_threads = if args.io_threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        args.io_threads
-    };
+    let io_threads = args.io_threads;
     let system = actix_rt::System::new();
     let result = system.block_on(async move {
         let addr = format!("{}:{}", args.game_host, args.game_port);
@@ -197,6 +214,45 @@ async fn wait_for_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+fn run_bench(args: BenchArgs) -> ExitCode {
+    use netsecgame_actors::bench;
+    for &agents in &args.agents {
+        let server = match args.addr {
+            Some(_) => None,
+            None => {
+                let task = Arc::new(
+                    TaskConfig::from_yaml(&bench::bench_task_yaml(), "embedded:bench", None).expect("bench task is valid"),
+                );
+                let dir = std::env::temp_dir().join("netsecgame-bench");
+                let settings = game_settings(task, agents + 8, dir);
+                match netsecgame_actors::server::ServerHandle::spawn(
+                    "127.0.0.1:0".parse().expect("valid address"),
+                    settings,
+                    42,
+                    SessionSettings::default(),
+                    args.io_threads,
+                ) {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        eprintln!("error: cannot start the server: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                }
+            }
+        };
+        let addr = args.addr.or(server.as_ref().map(|s| s.addr)).expect("an address");
+        match bench::run(addr, agents, Duration::from_secs_f64(args.seconds), args.client_threads) {
+            Ok(report) => println!("{}", report.summary()),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+        drop(server);
+    }
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -238,6 +294,7 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Some(Command::Bench(args)) => run_bench(args),
         Some(Command::Scenario { command: ScenarioCommand::Dump { name_or_path, no_firewall } }) => {
             match Topology::load(&name_or_path, None) {
                 Ok(t) => {
