@@ -424,7 +424,8 @@ impl GameState {
     /// Decodes the wire form (what clients receive); `known_blocks` may be absent.
     pub fn from_wire(v: &serde_json::Value) -> Result<GameState, crate::action::ActionError> {
         use crate::action::{decode_data, decode_ip, decode_network, decode_service, ActionError};
-        let bad = |field: &str, problem: &str| ActionError::BadParameter { field: field.into(), problem: problem.into() };
+        let bad =
+            |field: &str, problem: &str| ActionError::BadParameter { field: field.into(), problem: problem.into() };
         let list = |key: &str| -> Result<Vec<serde_json::Value>, ActionError> {
             match v.get(key) {
                 Some(serde_json::Value::Array(a)) => Ok(a.clone()),
@@ -448,20 +449,22 @@ impl GameState {
                     field: key.into(),
                     problem: format!("`{k}` is not an IP address"),
                 })?;
-                let set = items
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|x| item(key, x))
-                    .collect::<Result<BTreeSet<T>, _>>()?;
+                let set =
+                    items.as_array().into_iter().flatten().map(|x| item(key, x)).collect::<Result<BTreeSet<T>, _>>()?;
                 out.insert(ip, set);
             }
             Ok(out)
         }
         Ok(GameState {
-            known_networks: list("known_networks")?.iter().map(|x| decode_network("known_networks", x)).collect::<Result<_, _>>()?,
+            known_networks: list("known_networks")?
+                .iter()
+                .map(|x| decode_network("known_networks", x))
+                .collect::<Result<_, _>>()?,
             known_hosts: list("known_hosts")?.iter().map(|x| decode_ip("known_hosts", x)).collect::<Result<_, _>>()?,
-            controlled_hosts: list("controlled_hosts")?.iter().map(|x| decode_ip("controlled_hosts", x)).collect::<Result<_, _>>()?,
+            controlled_hosts: list("controlled_hosts")?
+                .iter()
+                .map(|x| decode_ip("controlled_hosts", x))
+                .collect::<Result<_, _>>()?,
             known_services: keyed(v, "known_services", decode_service)?,
             known_data: keyed(v, "known_data", decode_data)?,
             known_blocks: keyed(v, "known_blocks", decode_ip)?,

@@ -62,9 +62,15 @@ fn plan() -> Vec<Action> {
     let smb = Ip::v4(192, 168, 1, 2);
     let service = Service::new("microsoft-ds", "passive", "10.0.19041", false);
     vec![
-        Action::new(ActionType::ScanNetwork, vec![Param::SourceHost(router), Param::TargetNetwork("192.168.1.0/24".parse().expect("valid"))]),
+        Action::new(
+            ActionType::ScanNetwork,
+            vec![Param::SourceHost(router), Param::TargetNetwork("192.168.1.0/24".parse().expect("valid"))],
+        ),
         Action::new(ActionType::FindServices, vec![Param::SourceHost(router), Param::TargetHost(smb)]),
-        Action::new(ActionType::ExploitService, vec![Param::SourceHost(router), Param::TargetHost(smb), Param::TargetService(service)]),
+        Action::new(
+            ActionType::ExploitService,
+            vec![Param::SourceHost(router), Param::TargetHost(smb), Param::TargetService(service)],
+        ),
         // Service scan of a controlled host (local services too). FindData is left out: it
         // returns the whole logfile, which many agents on one host grow quickly.
         Action::new(ActionType::FindServices, vec![Param::SourceHost(smb), Param::TargetHost(smb)]),
@@ -100,7 +106,12 @@ async fn agent(addr: SocketAddr, n: usize, until: Instant) -> Result<(u64, u64, 
 }
 
 /// Runs `agents` clients against `addr` for about `duration` (whole episodes).
-pub fn run(addr: SocketAddr, agents: usize, duration: Duration, client_threads: usize) -> Result<BenchReport, ClientError> {
+pub fn run(
+    addr: SocketAddr,
+    agents: usize,
+    duration: Duration,
+    client_threads: usize,
+) -> Result<BenchReport, ClientError> {
     let rt = if client_threads <= 1 {
         tokio::runtime::Builder::new_current_thread().enable_all().build()?
     } else {

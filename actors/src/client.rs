@@ -108,10 +108,19 @@ impl Client {
 
     /// ResetGame; succeeds on RESET_DONE. `info` holds the reset message (and
     /// `last_trajectory` when asked for).
-    pub async fn reset(&mut self, request_trajectory: bool, randomize_topology: bool, seed: Option<i64>) -> Result<Observation, ClientError> {
+    pub async fn reset(
+        &mut self,
+        request_trajectory: bool,
+        randomize_topology: bool,
+        seed: Option<i64>,
+    ) -> Result<Observation, ClientError> {
         let action = Action::new(
             ActionType::ResetGame,
-            vec![Param::RequestTrajectory(request_trajectory), Param::RandomizeTopology(randomize_topology), Param::Seed(seed)],
+            vec![
+                Param::RequestTrajectory(request_trajectory),
+                Param::RandomizeTopology(randomize_topology),
+                Param::Seed(seed),
+            ],
         );
         expect(self.request(&action).await?, GameStatus::RESET_DONE)
     }
@@ -149,7 +158,8 @@ fn expect(reply: Reply, status: GameStatus) -> Result<Observation, ClientError> 
 pub fn decode_reply(text: &[u8]) -> Result<Reply, ClientError> {
     let v: Value = serde_json::from_slice(text).map_err(|e| ClientError::BadReply(e.to_string()))?;
     let status_text = v.get("status").and_then(Value::as_str).unwrap_or_default();
-    let status = GameStatus::parse(status_text).ok_or_else(|| ClientError::BadReply(format!("unknown status `{status_text}`")))?;
+    let status = GameStatus::parse(status_text)
+        .ok_or_else(|| ClientError::BadReply(format!("unknown status `{status_text}`")))?;
     let observation = match v.get("observation") {
         Some(o) if o.is_object() => Some(Observation {
             state: GameState::from_wire(&o["state"]).map_err(|e| ClientError::BadReply(e.to_string()))?,

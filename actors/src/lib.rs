@@ -3,6 +3,7 @@
 //! typed messages of `messages`. The rules live in the `netsecgame` crate; this crate only
 //! schedules them and talks TCP.
 
+pub mod agents;
 pub mod bench;
 pub mod client;
 pub mod coordinator;
@@ -11,4 +12,5 @@ pub mod messages;
 pub mod recorder;
 pub mod server;
 pub mod session;
+pub mod tournament;
 pub mod world;

@@ -33,6 +33,8 @@ enum Command {
         #[arg(short = 'c', long = "task_config")]
         task_config: PathBuf,
     },
+    /// Run built-in agents against each other over many episodes and concurrent games.
+    Tournament(TournamentArgs),
     /// Load generator: N concurrent clients, steps/s and latency percentiles.
     Bench(BenchArgs),
     /// Scenario tools.
@@ -40,6 +42,28 @@ enum Command {
         #[command(subcommand)]
         command: ScenarioCommand,
     },
+}
+
+#[derive(Args)]
+struct TournamentArgs {
+    /// Tournament file (see tasks/tournament.yaml).
+    #[arg(long, default_value = "tasks/tournament.yaml")]
+    config: PathBuf,
+    /// Override the number of concurrent games.
+    #[arg(long)]
+    games: Option<usize>,
+    /// Override the episodes per pairing.
+    #[arg(long)]
+    episodes: Option<u64>,
+    /// Play each pairing this many seconds instead of a number of episodes.
+    #[arg(long)]
+    duration_s: Option<f64>,
+    /// Folder for tournament.json and tournament.csv.
+    #[arg(long, default_value = "results")]
+    out: PathBuf,
+    /// No progress lines on stderr.
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Args)]
@@ -214,6 +238,42 @@ async fn wait_for_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+fn run_tournament(args: TournamentArgs) -> ExitCode {
+    use netsecgame_actors::tournament::{run, write_results, Tournament};
+    let mut t = match Tournament::load(&args.config) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(g) = args.games {
+        t.games = g.max(1);
+    }
+    if let Some(e) = args.episodes {
+        t.episodes = Some(e);
+        t.duration = None;
+    }
+    if let Some(d) = args.duration_s {
+        t.duration = Some(Duration::from_secs_f64(d));
+        t.episodes = None;
+    }
+    let report = actix_rt::System::new().block_on(run(t, !args.quiet));
+    print!("{}", report.table());
+    for e in &report.errors {
+        eprintln!("agent error: {e}");
+    }
+    if let Err(e) = write_results(&report, &args.out) {
+        eprintln!("error: cannot write results to {}: {e}", args.out.display());
+        return ExitCode::FAILURE;
+    }
+    if report.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
 fn run_bench(args: BenchArgs) -> ExitCode {
     use netsecgame_actors::bench;
     for &agents in &args.agents {
@@ -221,7 +281,8 @@ fn run_bench(args: BenchArgs) -> ExitCode {
             Some(_) => None,
             None => {
                 let task = Arc::new(
-                    TaskConfig::from_yaml(&bench::bench_task_yaml(), "embedded:bench", None).expect("bench task is valid"),
+                    TaskConfig::from_yaml(&bench::bench_task_yaml(), "embedded:bench", None)
+                        .expect("bench task is valid"),
                 );
                 let dir = std::env::temp_dir().join("netsecgame-bench");
                 let settings = game_settings(task, agents + 8, dir);
@@ -295,6 +356,7 @@ fn main() -> ExitCode {
             }
         },
         Some(Command::Bench(args)) => run_bench(args),
+        Some(Command::Tournament(args)) => run_tournament(args),
         Some(Command::Scenario { command: ScenarioCommand::Dump { name_or_path, no_firewall } }) => {
             match Topology::load(&name_or_path, None) {
                 Ok(t) => {

@@ -41,8 +41,13 @@ pub fn start_game(settings: GameSettings, seed: i64) -> Game {
     let task = settings.task.clone();
     let world = WorldActor { world: World::new(task.clone(), seed) }.start();
     let defender = task.use_global_defender.then(|| DefenderActor { defender: GlobalDefender::new(seed) }.start());
-    let recorder_arbiter = Arbiter::new();
-    let recorder = RecorderActor::start_in_arbiter(&recorder_arbiter.handle(), |_| RecorderActor::default());
+    // Trajectory files are written on a thread of their own, off the game's thread; games that
+    // save nothing keep the (idle) recorder on their own arbiter and start no thread.
+    let recorder = if task.save_trajectories {
+        RecorderActor::start_in_arbiter(&Arbiter::new().handle(), |_| RecorderActor::default())
+    } else {
+        RecorderActor::default().start()
+    };
     let coordinator = Coordinator::new(settings, world, defender, recorder.clone()).start();
     Game { coordinator, recorder }
 }
