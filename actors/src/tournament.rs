@@ -264,6 +264,9 @@ pub fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// Per-kind aggregates of a pairing, and the agents' errors.
+type PairingOutcome = (BTreeMap<AgentKind, AgentStats>, Vec<String>);
+
 /// Collects reports of one pairing.
 struct Collector {
     stats: BTreeMap<AgentKind, AgentStats>,
@@ -272,7 +275,7 @@ struct Collector {
     counter: Arc<AtomicU64>,
     agents_left: usize,
     errors: Vec<String>,
-    finished: Option<tokio::sync::oneshot::Sender<(BTreeMap<AgentKind, AgentStats>, Vec<String>)>>,
+    finished: Option<tokio::sync::oneshot::Sender<PairingOutcome>>,
 }
 
 impl Actor for Collector {
@@ -312,7 +315,7 @@ async fn run_pairing(
     index: usize,
     counter: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
-) -> (BTreeMap<AgentKind, AgentStats>, Vec<String>) {
+) -> PairingOutcome {
     let per_game = t.episodes.map_or(u64::MAX, |e| e.div_ceil(t.games as u64));
     let (tx, rx) = tokio::sync::oneshot::channel();
     let collector = Collector {
