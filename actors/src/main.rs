@@ -152,7 +152,11 @@ fn init_logging(args: &ServeArgs) {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::filter::LevelFilter::from_level(level(&args.debug_level));
-    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false);
+    use std::io::IsTerminal;
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal());
     // One file per port, so servers sharing a folder do not clobber each other (B31).
     let file = std::fs::create_dir_all(&args.log_dir)
         .and_then(|_| std::fs::File::create(args.log_dir.join(format!("netsecgame-{}.log", args.game_port))))
