@@ -190,3 +190,121 @@ fn defender_false_positives_and_end_rewards() {
     assert_eq!(vd["observation"]["info"]["end_reason"], "AgentStatus.Success");
     assert_eq!(vd["observation"]["reward"], -1 + 100 - 5, "step + success + one false positive");
 }
+
+/// Plays scans until the episode ends; returns (steps, final reply).
+fn scan_until_end(c: &mut Raw, limit: usize) -> (usize, Value) {
+    for n in 1..=limit {
+        let v = c.request(&scan_client_net());
+        if v["observation"]["end"] == true {
+            return (n, v);
+        }
+    }
+    panic!("episode did not end within {limit} steps");
+}
+
+#[test]
+fn global_defender_detects_repetitive_attackers_reproducibly() {
+    let yaml =
+        task(1, 0, false).replace("  required_players: 1\n", "  required_players: 1\n  use_global_defender: true\n");
+    let play = || {
+        let server = start(task_from_yaml(&yaml));
+        let mut c = Raw::connect(&server);
+        c.request(&join("spammer", "Attacker"));
+        scan_until_end(&mut c, 2000)
+    };
+    let (steps, last) = play();
+    assert!(steps >= 5, "the first four actions are never detected");
+    assert_eq!(last["observation"]["info"]["end_reason"], "AgentStatus.Fail");
+    assert_eq!(last["observation"]["reward"], -11, "step -1 + fail -10");
+    assert_eq!(play().0, steps, "the same server seed gives the same detection step");
+}
+
+#[test]
+fn topology_changes_only_with_an_agreed_seed_and_reproducibly() {
+    let yaml =
+        task(1, 0, false).replace("  required_players: 1\n", "  required_players: 1\n  use_dynamic_addresses: true\n");
+    let hosts = |v: &Value| v["observation"]["state"]["controlled_hosts"].to_string();
+    let run = |seed: i64| {
+        let server = start(task_from_yaml(&yaml));
+        let mut c = Raw::connect(&server);
+        let first = c.request(&join("a", "Attacker"));
+        let plain = c.request(&reset(false, None, true));
+        assert_eq!(hosts(&plain), hosts(&first), "no seed, no topology change");
+        let moved = c.request(&reset(false, Some(seed), true));
+        assert_eq!(status(&moved), "GameStatus.RESET_DONE");
+        assert_ne!(hosts(&moved), hosts(&first), "addresses changed");
+        assert!(!hosts(&moved).contains("213.47.23.195"), "public addresses move too");
+        // The new world is consistent: scanning the client's new network finds the server.
+        let net = moved["observation"]["state"]["known_networks"].clone();
+        (hosts(&moved), net, moved["message"]["goal_description"].clone())
+    };
+    let a = run(11);
+    assert_eq!(a, run(11), "the same seed gives the same addresses");
+    assert!(!a.2.as_str().unwrap().contains("213.47.23.195"), "the goal text follows the C&C's new address: {}", a.2);
+}
+
+#[test]
+fn idle_connections_are_closed_but_waiting_at_a_barrier_is_not_idle() {
+    let sessions = netsecgame_actors::session::SessionSettings {
+        idle_timeout: Some(Duration::from_millis(400)),
+        ..Default::default()
+    };
+    let server = start_with(task_from_yaml(&task(2, 10, false)), 16, sessions, None);
+    let mut waiting = Raw::connect(&server);
+    waiting.send(join("patient", "Attacker").as_bytes());
+    let mut idle = Raw::connect(&server);
+    std::thread::sleep(Duration::from_millis(900));
+    let v = idle.recv();
+    assert!(v["message"]["message"].as_str().unwrap().contains("No request"), "{v}");
+    assert!(idle.closed_within(Duration::from_secs(2)));
+    // The agent parked at the start barrier is still there and starts when a peer joins.
+    let mut peer = Raw::connect(&server);
+    assert_eq!(status(&peer.request(&join("peer", "Attacker"))), "GameStatus.CREATED");
+    assert_eq!(status(&waiting.recv()), "GameStatus.CREATED");
+}
+
+#[test]
+fn a_client_that_never_reads_stalls_only_itself() {
+    let server = start(task_from_yaml(&task(1, 0, false)));
+    let mut greedy = Raw::connect(&server);
+    greedy.request(&join("greedy", "Attacker"));
+    // 3000 pipelined requests, no reading: the server's write buffer fills, then it stops
+    // reading this connection (backpressure) instead of buffering without bound.
+    let burst: String = (0..3000).map(|_| scan_client_net()).collect();
+    let writer = {
+        let mut s = greedy.stream.try_clone().unwrap();
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let _ = s.write_all(burst.as_bytes());
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let mut other = Raw::connect(&server);
+    let t = std::time::Instant::now();
+    assert_eq!(status(&other.request(&join("other", "Attacker"))), "GameStatus.CREATED");
+    for _ in 0..20 {
+        assert_eq!(status(&other.request(&scan_client_net())), "GameStatus.OK");
+    }
+    assert!(t.elapsed() < Duration::from_secs(5), "other agents are not held up");
+    // Every pipelined request is answered, in order, once the client reads.
+    for _ in 0..3000 {
+        assert_eq!(status(&greedy.recv()), "GameStatus.OK");
+    }
+    writer.join().unwrap();
+}
+
+#[test]
+fn leaving_while_waiting_to_start_does_not_count() {
+    let server = start(task_from_yaml(&task(2, 10, false)));
+    let mut quitter = Raw::connect(&server);
+    quitter.send(join("quitter", "Attacker").as_bytes());
+    std::thread::sleep(SHORT);
+    drop(quitter);
+    std::thread::sleep(SHORT);
+    let mut a = Raw::connect(&server);
+    a.send(join("a", "Attacker").as_bytes());
+    assert!(a.try_recv_text(SHORT).is_none(), "the quitter no longer counts towards the start (B46)");
+    let mut b = Raw::connect(&server);
+    assert_eq!(status(&b.request(&join("b", "Attacker"))), "GameStatus.CREATED");
+    assert_eq!(status(&a.recv()), "GameStatus.CREATED");
+}

@@ -193,7 +193,6 @@ fn run_serve(args: ServeArgs) -> ExitCode {
         max_frame: args.max_request_bytes,
         frame_timeout: Duration::from_millis(args.frame_timeout_ms.max(1)),
         idle_timeout: (args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout)),
-        ..SessionSettings::default()
     };
     let io_threads = args.io_threads;
     let system = actix_rt::System::new();

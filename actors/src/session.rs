@@ -1,27 +1,29 @@
 //! AgentSession: one actor per TCP connection (the actix `chat-tcp` session pattern).
 //!
-//! Bytes come in through a stream handler and go through the incremental
-//! [`FrameDecoder`]; requests are answered strictly in order, one at a time: a request is
-//! forwarded to the coordinator and the next one waits until its reply came back (so
-//! pipelined requests work). Undecodable input is answered here without bothering the
-//! coordinator. The coordinator only sees a `Recipient<Deliver>`, never this type.
+//! A reader task owns the socket's read half and the incremental [`FrameDecoder`]; it hands
+//! complete frames to the session one at a time and waits until each is accepted. So a session
+//! busy with a request (or blocked on a full write buffer, which actix's `Writer` handles by
+//! pausing the actor) simply stops reading its socket: TCP pushes back on the client, memory
+//! stays bounded, and pipelined requests are answered in order. Undecodable input is answered
+//! here without bothering the coordinator. The coordinator only sees a `Recipient<Deliver>`.
+//!
+//! When the client closes its side, the agent has left (as upstream treats `read() == b""`),
+//! even if it was waiting at a barrier (B46).
 
 use crate::coordinator::Coordinator;
 use crate::messages::{AgentRequest, Connect, Deliver, Disconnected};
 use actix::io::{WriteHandler, Writer};
 use actix::prelude::*;
-use bytes::Bytes;
 use netsecgame::action::Action;
 use netsecgame::framing::{Frame, FrameDecoder};
 use netsecgame::protocol::{encode_reply, Reply, ToAgent, MALFORMED};
 use netsecgame::world::AgentId;
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use tokio::io::AsyncWriteExt;
-use tokio::net::tcp::OwnedWriteHalf;
+use tokio::io::AsyncReadExt;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
-use tokio_util::io::ReaderStream;
+use tokio::sync::oneshot;
 
 /// Per-connection limits.
 #[derive(Debug, Clone)]
@@ -33,8 +35,6 @@ pub struct SessionSettings {
     /// Close connections that send nothing for this long (None: never). Time spent waiting
     /// for a barrier does not count.
     pub idle_timeout: Option<Duration>,
-    /// Requests queued behind the one being processed before the connection is closed.
-    pub max_pipelined: usize,
 }
 
 impl Default for SessionSettings {
@@ -43,10 +43,19 @@ impl Default for SessionSettings {
             max_frame: netsecgame::framing::DEFAULT_MAX_FRAME,
             frame_timeout: Duration::from_millis(500),
             idle_timeout: None,
-            max_pipelined: 1024,
         }
     }
 }
+
+/// Reader -> session: one frame; the answer means "accepted, read on".
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Incoming(Frame);
+
+/// Reader -> session: the client closed its side, or the socket failed.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct ReaderDone;
 
 pub struct AgentSession {
     /// Assigned by the coordinator once the connection is admitted.
@@ -55,17 +64,13 @@ pub struct AgentSession {
     peer_port: u16,
     coordinator: Addr<Coordinator>,
     writer: Writer<OwnedWriteHalf, std::io::Error>,
-    decoder: FrameDecoder,
-    /// Frames received while a request is being processed.
-    queue: VecDeque<Frame>,
+    /// A frame that arrived while a request was in flight, with the reader's wake-up. The
+    /// reader waits for it, so there is never more than one.
+    pending: Option<(Frame, oneshot::Sender<()>)>,
     /// A request is at the coordinator and its reply has not come back yet.
     awaiting: bool,
-    /// The client closed its sending side; finish queued work, then close.
-    read_closed: bool,
     /// Closing after a final message; ignore further input.
     closing: bool,
-    /// Pending "answer the unfinished request" timer.
-    flush_timer: Option<SpawnHandle>,
     last_input: Instant,
     settings: SessionSettings,
     /// Reused encoding buffer.
@@ -77,25 +82,21 @@ impl AgentSession {
     pub fn start(stream: TcpStream, peer: SocketAddr, coordinator: Addr<Coordinator>, settings: SessionSettings) {
         let _ = stream.set_nodelay(true);
         let (read, write) = stream.into_split();
-        AgentSession::create(move |ctx| {
-            ctx.add_stream(ReaderStream::with_capacity(read, 16 * 1024));
-            AgentSession {
-                id: None,
-                peer_ip: peer.ip().to_string(),
-                peer_port: peer.port(),
-                coordinator,
-                writer: Writer::new(write, ctx),
-                decoder: FrameDecoder::new(settings.max_frame),
-                queue: VecDeque::new(),
-                awaiting: false,
-                read_closed: false,
-                closing: false,
-                flush_timer: None,
-                last_input: Instant::now(),
-                settings,
-                out: Vec::with_capacity(4096),
-            }
+        let reader_settings = settings.clone();
+        let addr = AgentSession::create(move |ctx| AgentSession {
+            id: None,
+            peer_ip: peer.ip().to_string(),
+            peer_port: peer.port(),
+            coordinator,
+            writer: Writer::new(write, ctx),
+            pending: None,
+            awaiting: false,
+            closing: false,
+            last_input: Instant::now(),
+            settings,
+            out: Vec::with_capacity(4096),
         });
+        actix_rt::spawn(read_frames(read, addr, reader_settings));
     }
 
     fn send(&mut self, reply: &Reply) {
@@ -110,55 +111,78 @@ impl AgentSession {
         self.close();
     }
 
+    /// Closes after writing what is buffered; `WriteHandler::finished` then stops the actor.
     fn close(&mut self) {
         self.closing = true;
-        self.queue.clear();
+        self.pending = None;
         self.writer.close();
     }
 
-    /// Handles queued frames until one goes to the coordinator.
-    fn pump(&mut self, ctx: &mut Context<Self>) {
-        while !self.awaiting && !self.closing {
-            let Some(frame) = self.queue.pop_front() else { break };
-            let action = match frame {
-                Frame::Request(bytes) => Action::from_json_bytes(&bytes),
-                Frame::Garbage(bytes) => Action::from_json_bytes(&bytes),
-                Frame::TooLarge { limit } => {
-                    self.send(&Reply::bad_request(format!("{MALFORMED} (request exceeds {limit} bytes)")));
-                    continue;
-                }
-            };
-            let action = match action.and_then(|a| a.check_required().map(|_| a)) {
-                Ok(a) => a,
-                Err(e) => {
-                    self.send(&Reply::malformed(e));
-                    continue;
-                }
-            };
-            let Some(id) = self.id else { break };
-            self.awaiting = true;
-            self.coordinator.do_send(AgentRequest { id, action });
-        }
-        if self.read_closed && !self.awaiting && self.queue.is_empty() && !self.closing {
-            self.close();
-            ctx.stop();
+    /// Handles one frame: answers it here, or forwards it and waits for the reply.
+    fn handle_frame(&mut self, frame: Frame) {
+        let action = match frame {
+            Frame::Request(bytes) | Frame::Garbage(bytes) => Action::from_json_bytes(&bytes),
+            Frame::TooLarge { limit } => {
+                self.send(&Reply::bad_request(format!("{MALFORMED} (request exceeds {limit} bytes)")));
+                return;
+            }
+        };
+        match (action.and_then(|a| a.check_required().map(|_| a)), self.id) {
+            (Err(e), _) => self.send(&Reply::malformed(e)),
+            (Ok(action), Some(id)) => {
+                self.awaiting = true;
+                self.coordinator.do_send(AgentRequest { id, action });
+            }
+            (Ok(_), None) => self.send(&Reply::bad_request("The connection was not admitted.")),
         }
     }
 
-    fn rearm_flush_timer(&mut self, ctx: &mut Context<Self>) {
-        if let Some(h) = self.flush_timer.take() {
-            ctx.cancel_future(h);
+    /// Takes the parked frame, if any, once the session is free.
+    fn pump(&mut self) {
+        if self.awaiting || self.closing {
+            return;
         }
-        if self.decoder.pending() > 0 {
-            self.flush_timer = Some(ctx.run_later(self.settings.frame_timeout, |act, ctx| {
-                act.flush_timer = None;
-                if let Some(frame) = act.decoder.flush_partial() {
-                    act.queue.push_back(frame);
-                    act.pump(ctx);
-                }
-            }));
+        if let Some((frame, accepted)) = self.pending.take() {
+            let _ = accepted.send(());
+            self.handle_frame(frame);
         }
     }
+}
+
+/// Reads the socket, frames requests, and hands them to the session one at a time. An
+/// unfinished request is handed out after `frame_timeout` of silence.
+async fn read_frames(mut read: OwnedReadHalf, session: Addr<AgentSession>, settings: SessionSettings) {
+    let mut decoder = FrameDecoder::new(settings.max_frame);
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = if decoder.pending() > 0 {
+            match tokio::time::timeout(settings.frame_timeout, read.read(&mut buf)).await {
+                Ok(r) => r,
+                Err(_) => {
+                    if let Some(frame) = decoder.flush_partial() {
+                        if session.send(Incoming(frame)).await.is_err() {
+                            return;
+                        }
+                    }
+                    continue;
+                }
+            }
+        } else {
+            read.read(&mut buf).await
+        };
+        match n {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                decoder.push(&buf[..n]);
+                while let Some(frame) = decoder.next() {
+                    if session.send(Incoming(frame)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+    session.do_send(ReaderDone);
 }
 
 impl Actor for AgentSession {
@@ -170,10 +194,7 @@ impl Actor for AgentSession {
             .send(Connect { session: ctx.address().recipient(), peer })
             .into_actor(self)
             .map(|res, act, ctx| match res {
-                Ok(Ok(id)) => {
-                    act.id = Some(id);
-                    act.pump(ctx);
-                }
+                Ok(Ok(id)) => act.id = Some(id),
                 Ok(Err(message)) => act.refuse(message),
                 Err(_) => ctx.stop(),
             })
@@ -181,7 +202,7 @@ impl Actor for AgentSession {
         if let Some(limit) = self.settings.idle_timeout {
             ctx.run_interval(limit / 4 + Duration::from_millis(1), move |act, _| {
                 if !act.awaiting && !act.closing && act.last_input.elapsed() >= limit {
-                    act.refuse(format!("No request for {} s; closing the connection.", limit.as_secs()));
+                    act.refuse(format!("No request for {} s; closing the connection.", limit.as_secs_f64()));
                 }
             });
         }
@@ -194,51 +215,45 @@ impl Actor for AgentSession {
     }
 }
 
-impl StreamHandler<Result<Bytes, std::io::Error>> for AgentSession {
-    fn handle(&mut self, chunk: Result<Bytes, std::io::Error>, ctx: &mut Context<Self>) {
-        let Ok(chunk) = chunk else {
-            ctx.stop();
-            return;
-        };
-        if self.closing {
-            return;
-        }
-        self.last_input = Instant::now();
-        self.decoder.push(&chunk);
-        while let Some(frame) = self.decoder.next() {
-            self.queue.push_back(frame);
-        }
-        if self.queue.len() > self.settings.max_pipelined {
-            let n = self.queue.len();
-            self.refuse(format!(
-                "{n} requests queued without reading replies (limit {}); closing.",
-                self.settings.max_pipelined
-            ));
-            return;
-        }
-        self.rearm_flush_timer(ctx);
-        self.pump(ctx);
-    }
+impl Handler<Incoming> for AgentSession {
+    type Result = ResponseFuture<()>;
 
-    fn finished(&mut self, ctx: &mut Context<Self>) {
-        // The client will send nothing more: answer what it sent, then close.
-        self.read_closed = true;
-        if let Some(frame) = self.decoder.flush_partial() {
-            self.queue.push_back(frame);
+    fn handle(&mut self, msg: Incoming, _: &mut Context<Self>) -> Self::Result {
+        self.last_input = Instant::now();
+        if self.closing {
+            return Box::pin(async {});
         }
-        if self.id.is_none() && !self.closing {
-            ctx.stop();
-            return;
+        if self.awaiting {
+            // Park it; the reader waits (and stops reading) until the reply came back.
+            let (tx, rx) = oneshot::channel();
+            self.pending = Some((msg.0, tx));
+            return Box::pin(async move {
+                let _ = rx.await;
+            });
         }
-        self.pump(ctx);
+        self.handle_frame(msg.0);
+        Box::pin(async {})
+    }
+}
+
+impl Handler<ReaderDone> for AgentSession {
+    type Result = ();
+    fn handle(&mut self, _: ReaderDone, _: &mut Context<Self>) {
+        // The agent has left: write what is buffered and go; `stopped` tells the coordinator.
+        if !self.closing {
+            self.close();
+        }
     }
 }
 
 impl Handler<Deliver> for AgentSession {
     type Result = ();
-    fn handle(&mut self, msg: Deliver, ctx: &mut Context<Self>) {
+    fn handle(&mut self, msg: Deliver, _: &mut Context<Self>) {
         self.awaiting = false;
         self.last_input = Instant::now();
+        if self.closing {
+            return;
+        }
         let quit = matches!(msg.0, Reply::QuitAck);
         self.send(&msg.0);
         if quit {
@@ -247,7 +262,7 @@ impl Handler<Deliver> for AgentSession {
             self.close();
             return;
         }
-        self.pump(ctx);
+        self.pump();
     }
 }
 
@@ -259,13 +274,4 @@ impl WriteHandler<std::io::Error> for AgentSession {
     fn finished(&mut self, ctx: &mut Self::Context) {
         ctx.stop();
     }
-}
-
-/// Writes a refusal to a connection that will not get a session (used before any actor
-/// exists, e.g. while shutting down).
-pub async fn refuse_raw(mut stream: TcpStream, peer: SocketAddr, message: &str) {
-    let mut out = Vec::new();
-    encode_reply(&mut out, ToAgent(&peer.ip().to_string(), peer.port()), &Reply::bad_request(message));
-    let _ = stream.write_all(&out).await;
-    let _ = stream.shutdown().await;
 }
