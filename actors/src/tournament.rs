@@ -196,34 +196,53 @@ pub struct TournamentReport {
 }
 
 impl TournamentReport {
+    /// Column headers and widths of the table (the CSV uses the same columns).
+    const COLUMNS: [(&'static str, &'static str, usize); 10] = [
+        ("pairing", "pairing", 28),
+        ("scenario", "scenario", 20),
+        ("agent", "agent", 18),
+        ("episodes", "episodes", 8),
+        ("win", "win_rate", 8),
+        ("mean return", "mean_return", 11),
+        ("mean length", "mean_length", 11),
+        ("detected", "detections", 9),
+        ("timeouts", "timeouts", 9),
+        ("blocks", "mean_blocks", 8),
+    ];
+
+    /// A row's cells, formatted once for both outputs.
+    fn cells(r: &ResultRow) -> [String; 10] {
+        [
+            r.pairing.clone(),
+            r.scenario.clone(),
+            r.agent.clone(),
+            r.episodes.to_string(),
+            format!("{:.3}", r.win_rate),
+            format!("{:.2}", r.mean_return),
+            format!("{:.2}", r.mean_length),
+            r.detections.to_string(),
+            r.timeouts.to_string(),
+            format!("{:.2}", r.mean_blocks),
+        ]
+    }
+
     pub fn table(&self) -> String {
-        let mut out = format!(
-            "{:<28} {:<20} {:<18} {:>8} {:>8} {:>11} {:>11} {:>9} {:>9} {:>8}\n",
-            "pairing",
-            "scenario",
-            "agent",
-            "episodes",
-            "win",
-            "mean return",
-            "mean length",
-            "detected",
-            "timeouts",
-            "blocks"
-        );
+        let line = |cells: &[String]| {
+            let mut out = String::new();
+            for (i, (cell, (_, _, width))) in cells.iter().zip(Self::COLUMNS).enumerate() {
+                // Text columns are left-aligned, numbers right-aligned.
+                if i < 3 {
+                    out.push_str(&format!("{cell:<width$} "));
+                } else {
+                    out.push_str(&format!("{cell:>width$} "));
+                }
+            }
+            out.trim_end().to_string() + "\n"
+        };
+        let header: Vec<String> = Self::COLUMNS.iter().map(|(h, _, _)| h.to_string()).collect();
+        let mut out = line(&header);
         for r in &self.rows {
-            out.push_str(&format!(
-                "{:<28} {:<20} {:<18} {:>8} {:>8.3} {:>11.2} {:>11.2} {:>9} {:>9} {:>8.2}\n",
-                r.pairing,
-                r.scenario,
-                r.agent,
-                r.episodes,
-                r.win_rate,
-                r.mean_return,
-                r.mean_length,
-                r.detections,
-                r.timeouts,
-                r.mean_blocks
-            ));
+            out.push_str(&line(&Self::cells(r)));
         }
         out.push_str(&format!(
             "{} episodes in {:.1} s ({:.0} episodes/s); RSS after warm-up {} KiB, at the end {} KiB\n",
@@ -233,23 +252,10 @@ impl TournamentReport {
     }
 
     pub fn csv(&self) -> String {
-        let mut out = String::from(
-            "pairing,scenario,agent,episodes,win_rate,mean_return,mean_length,detections,timeouts,mean_blocks\n",
-        );
+        let header: Vec<&str> = Self::COLUMNS.iter().map(|(_, c, _)| *c).collect();
+        let mut out = header.join(",") + "\n";
         for r in &self.rows {
-            out.push_str(&format!(
-                "{},{},{},{},{:.4},{:.4},{:.4},{},{},{:.4}\n",
-                r.pairing,
-                r.scenario,
-                r.agent,
-                r.episodes,
-                r.win_rate,
-                r.mean_return,
-                r.mean_length,
-                r.detections,
-                r.timeouts,
-                r.mean_blocks
-            ));
+            out.push_str(&(Self::cells(r).join(",") + "\n"));
         }
         out
     }
