@@ -7,6 +7,10 @@ use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 use std::sync::Arc;
 
+/// Steps kept per episode. An episode without a step limit could otherwise grow without
+/// bound; past this, the end reason is still recorded but further steps are not.
+pub const MAX_STEPS: usize = 10_000;
+
 /// One agent's episode: `states` has one more entry than `actions` and `rewards`.
 #[derive(Debug, Clone)]
 pub struct Trajectory {
@@ -32,12 +36,20 @@ impl Trajectory {
 
     /// Appends a processed step; `end_reason` is set on the step that ends the episode.
     pub fn push(&mut self, action: Action, reward: Reward, state: Arc<GameState>, end_reason: Option<AgentStatus>) {
-        self.actions.push(action);
-        self.rewards.push(reward);
-        self.states.push(state);
         if end_reason.is_some() {
             self.end_reason = end_reason;
         }
+        if self.actions.len() >= MAX_STEPS {
+            return;
+        }
+        self.actions.push(action);
+        self.rewards.push(reward);
+        self.states.push(state);
+    }
+
+    /// True when steps were dropped because the episode exceeded [`MAX_STEPS`].
+    pub fn is_truncated(&self) -> bool {
+        self.actions.len() >= MAX_STEPS
     }
 
     /// Upstream's file name, without its `rstrip('jsonl')` bug (B27).
@@ -75,6 +87,22 @@ mod tests {
     fn file_names_keep_every_letter() {
         let t = Trajectory::new("traj_json_agent", AgentRole::Benign, Arc::new(GameState::default()));
         assert_eq!(t.file_name("2026-11-22"), "2026-11-22_traj_json_agent_AgentRole.Benign.jsonl");
+    }
+
+    #[test]
+    fn long_episodes_are_capped_but_keep_their_end() {
+        let mut t = Trajectory::new("a", AgentRole::Attacker, Arc::new(GameState::default()));
+        let state = Arc::new(GameState::default());
+        for _ in 0..MAX_STEPS + 10 {
+            let action = crate::action::Action::new(crate::components::ActionType::FindData, vec![]);
+            t.push(action, Reward::Int(-1), state.clone(), None);
+        }
+        let action = crate::action::Action::new(crate::components::ActionType::FindData, vec![]);
+        t.push(action, Reward::Int(-1), state, Some(AgentStatus::TimeoutReached));
+        assert_eq!(t.actions.len(), MAX_STEPS);
+        assert_eq!(t.states.len(), MAX_STEPS + 1);
+        assert!(t.is_truncated());
+        assert_eq!(t.end_reason, Some(AgentStatus::TimeoutReached));
     }
 
     #[test]

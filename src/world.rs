@@ -37,6 +37,26 @@ pub struct AgentKnowledge {
     pub goal: Goal,
 }
 
+#[cfg(test)]
+mod log_tests {
+    use super::*;
+
+    #[test]
+    fn logs_stay_valid_json_and_bounded() {
+        let mut log = LogFile::default();
+        for i in 0..20_000u32 {
+            log.append(Ip::v4(10, 0, (i / 256) as u8, (i % 256) as u8), ActionType::ScanNetwork);
+        }
+        let d = log.snapshot();
+        assert!(d.content.len() <= MAX_LOG_BYTES + 100);
+        let entries: serde_json::Value = serde_json::from_str(&d.content).unwrap();
+        let entries = entries.as_array().unwrap();
+        assert!(entries.len() > 1000);
+        // The newest entry survives.
+        assert_eq!(entries.last().unwrap()["source_host"], "10.0.78.31");
+    }
+}
+
 /// What a step did besides changing the acting agent's state.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StepOutcome {
@@ -59,6 +79,11 @@ pub enum StepError {
     Malformed(#[from] crate::action::ActionError),
 }
 
+/// Bytes a host's logfile may hold within an episode; older entries are dropped first. Far
+/// beyond what normal episodes log (about 900 entries per host), it keeps a marathon episode from
+/// growing logs, and every FindData snapshot of them, without bound.
+pub const MAX_LOG_BYTES: usize = 64 * 1024;
+
 /// A host's logfile: the JSON list upstream keeps, built incrementally.
 #[derive(Debug, Clone, Default)]
 struct LogFile {
@@ -73,6 +98,13 @@ impl LogFile {
         use std::fmt::Write;
         self.text.push_str(if self.text.is_empty() { "[" } else { ", " });
         let _ = write!(self.text, "{{\"source_host\": \"{}\", \"action_type\": \"{}\"}}", source, action.wire());
+        if self.text.len() > MAX_LOG_BYTES {
+            // Drop the oldest entries (a quarter of the budget at a time, so this is rare).
+            let cut = self.text.len() - MAX_LOG_BYTES * 3 / 4;
+            if let Some(pos) = self.text[cut..].find(", {") {
+                self.text.replace_range(1..cut + pos + 2, "");
+            }
+        }
         self.cached = None;
     }
 

@@ -395,6 +395,13 @@ impl Coordinator {
             p.parked = Parked::Final(action);
             self.check_episode_end();
         } else {
+            if p.ep.steps == netsecgame::trajectory::MAX_STEPS as u64 + 1 {
+                tracing::warn!(
+                    "agent {}: episode longer than {} steps; its trajectory keeps only the first ones",
+                    p.name,
+                    netsecgame::trajectory::MAX_STEPS
+                );
+            }
             p.trajectory.push(action, p.ep.reward, p.state.clone(), None);
             let reply = Reply::Step {
                 status: GameStatus::OK,
