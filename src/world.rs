@@ -51,7 +51,7 @@ mod log_tests {
         assert!(d.content.len() <= MAX_LOG_BYTES + 100);
         let entries: serde_json::Value = serde_json::from_str(&d.content).unwrap();
         let entries = entries.as_array().unwrap();
-        assert!(entries.len() > 1000);
+        assert!(entries.len() > 500, "{}", entries.len());
         // The newest entry survives.
         assert_eq!(entries.last().unwrap()["source_host"], "10.0.78.31");
     }
