@@ -261,6 +261,7 @@ fn run_tournament(args: TournamentArgs) -> ExitCode {
         t.duration = Some(Duration::from_secs_f64(d));
         t.episodes = None;
     }
+    t.trajectory_dir = args.out.join("trajectories");
     let report = actix_rt::System::new().block_on(run(t, !args.quiet));
     print!("{}", report.table());
     for e in &report.errors {

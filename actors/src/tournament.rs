@@ -77,6 +77,8 @@ pub struct Tournament {
     pub duration: Option<Duration>,
     pub seed: u64,
     pub pairings: Vec<Pairing>,
+    /// Where games that save trajectories write them.
+    pub trajectory_dir: PathBuf,
 }
 
 impl Tournament {
@@ -129,6 +131,7 @@ impl Tournament {
             duration: file.duration_s.map(Duration::from_secs_f64),
             seed: file.seed,
             pairings,
+            trajectory_dir: PathBuf::from("results/trajectories"),
         })
     }
 }
@@ -337,7 +340,7 @@ async fn run_pairing(
     for g in 0..t.games {
         let mut task = (*pairing.task).clone();
         task.required_players = pairing.agents.len();
-        let settings = game_settings(Arc::new(task), pairing.agents.len() + 4, PathBuf::from("logs/trajectories"));
+        let settings = game_settings(Arc::new(task), pairing.agents.len() + 4, t.trajectory_dir.clone());
         let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
             Ok(l) => l,
             Err(e) => {
