@@ -214,3 +214,51 @@ proptest! {
         prop_assert!(a.agent(1).unwrap().goal.state.controlled_hosts.iter().all(|h| a.ips().contains(h)));
     }
 }
+
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::Bool),
+        any::<i64>().prop_map(|i| serde_json::json!(i)),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| serde_json::json!(f)),
+        text().prop_map(serde_json::Value::String),
+        prop_oneof![Just("ActionType.ScanNetwork"), Just("JoinGame"), Just("192.168.1.2"), Just("ip"), Just("mask")]
+            .prop_map(|s| serde_json::Value::String(s.into())),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::Array),
+            proptest::collection::vec(
+                (
+                    prop_oneof![
+                        Just("action_type".to_string()),
+                        Just("parameters".to_string()),
+                        Just("source_host".to_string()),
+                        Just("target_network".to_string()),
+                        Just("data".to_string()),
+                        Just("agent_info".to_string()),
+                        Just("seed".to_string()),
+                        text()
+                    ],
+                    inner
+                ),
+                0..6
+            )
+            .prop_map(|kv| serde_json::Value::Object(kv.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    /// Whatever a client sends, decoding answers Ok or a typed error; it never panics, and a
+    /// decoded action always re-encodes to something that decodes to the same action.
+    #[test]
+    fn decoding_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512), value in json_value()) {
+        let _ = Action::from_json_bytes(&bytes);
+        let text = serde_json::to_vec(&value).unwrap();
+        if let Ok(a) = Action::from_json_bytes(&text) {
+            let again = Action::from_json_bytes(to_py_json(&a).as_bytes()).unwrap();
+            prop_assert_eq!(again, a);
+        }
+    }
+}

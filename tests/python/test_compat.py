@@ -105,3 +105,61 @@ def test_whitebox_all_actions_round_trip(server_for):
     status, observation, _ = agent.communicate(block)
     assert status is GameStatus.OK
     agent.terminate_connection()
+
+
+class Defender(BaseAgent):
+    pass
+
+
+class Benign(BaseAgent):
+    pass
+
+
+def test_three_roles_play_concurrently(server_for):
+    """Attacker, defender and benign user (all BaseAgent) share one game; upstream cannot start
+    such a game (B1/B2). Each plays random valid actions for two episodes."""
+    import random
+    import threading
+    from netsecgame.utils.utils import generate_valid_actions
+
+    server = server_for(REPO / "tasks" / "multi_agent.yaml")
+    results, errors = {}, []
+
+    def play(cls, role, seed):
+        try:
+            rng = random.Random(seed)
+            agent = cls("127.0.0.1", server.port, role)
+            obs = agent.register()
+            assert obs is not None, f"{role} could not register"
+            finals = []
+            for episode in range(2):
+                steps = 0
+                while not obs.end:
+                    actions = sorted(generate_valid_actions(obs.state, include_blocks=(role is AgentRole.Defender)), key=str)
+                    obs = agent.make_step(rng.choice(actions))
+                    steps += 1
+                    assert steps <= 100, "max_steps is 100 for every role"
+                finals.append((obs.reward, obs.info.get("end_reason"), steps))
+                if episode == 0:
+                    obs = agent.request_game_reset()
+                    assert obs is not None and not obs.end
+            results[role] = finals
+            agent.terminate_connection()
+        except Exception as e:  # surfaced below
+            errors.append(f"{role}: {e!r}")
+
+    threads = [threading.Thread(target=play, args=a) for a in
+               ((Attacker, AgentRole.Attacker, 1), (Defender, AgentRole.Defender, 2), (Benign, AgentRole.Benign, 3))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    assert set(results) == {AgentRole.Attacker, AgentRole.Defender, AgentRole.Benign}
+    for reward, reason, steps in results[AgentRole.Attacker]:
+        assert reason in ("AgentStatus.Success", "AgentStatus.Fail", "AgentStatus.TimeoutReached")
+        assert reward == (99 if reason == "AgentStatus.Success" else -11)
+    for reward, reason, steps in results[AgentRole.Defender]:
+        # The defender wins unless the attacker did, and pays 5 per false positive.
+        assert reason in ("AgentStatus.Success", "AgentStatus.Fail")
+        assert (reward - (-1 + (100 if reason == "AgentStatus.Success" else -10))) % 5 == 0
