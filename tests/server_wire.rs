@@ -176,3 +176,57 @@ fn connection_limit_refuses_with_a_message() {
     let mut third = Raw::connect(&server);
     assert_eq!(third.request(&join("third", "Attacker"))["status"], "GameStatus.CREATED");
 }
+
+#[test]
+fn garbage_storm_leaves_the_server_healthy() {
+    use rand::{Rng, SeedableRng};
+    let server = start(task_from_file(&reference().join("wire/task_configs/two_networks_tiny.yaml")));
+    let pieces: [&[u8]; 10] = [
+        b"{",
+        b"}",
+        b"[[[[",
+        b"\"",
+        b"\\",
+        b"EOF",
+        b"\xff\xfe\x00",
+        br#"{"action_type": "ActionType.ScanNetwork", "parameters": {"source_host": {"ip": "999.1.1.1"}}}"#,
+        br#"{"action_type": "ActionType.JoinGame", "parameters": {"agent_info": {"name": "\u0000", "role": "attacker"}}}"#,
+        br#"{"action_type": "ActionType.ResetGame", "parameters": {"seed": 18446744073709551616}}"#,
+    ];
+    let mut handles = Vec::new();
+    for c in 0..12u64 {
+        let addr = server.addr;
+        let pieces = pieces.map(|p| p.to_vec());
+        handles.push(std::thread::spawn(move || {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(c);
+            let mut s = std::net::TcpStream::connect(addr).unwrap();
+            s.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+            for _ in 0..200 {
+                let mut msg = Vec::new();
+                for _ in 0..rng.random_range(1..6) {
+                    if rng.random_bool(0.3) {
+                        msg.extend((0..rng.random_range(1..64)).map(|_| rng.random::<u8>()));
+                    } else {
+                        msg.extend_from_slice(&pieces[rng.random_range(0..pieces.len())]);
+                    }
+                }
+                use std::io::{Read, Write};
+                if s.write_all(&msg).is_err() {
+                    break;
+                }
+                let mut sink = [0u8; 65536];
+                let _ = s.read(&mut sink);
+            }
+            // Some leave abruptly, some politely.
+            if c % 2 == 0 {
+                let _ = s.shutdown(std::net::Shutdown::Both);
+            }
+        }));
+    }
+    for h in handles {
+        h.join().unwrap();
+    }
+    let mut c = Raw::connect(&server);
+    assert_eq!(c.request(&join("survivor", "Attacker"))["status"], "GameStatus.CREATED");
+    assert_eq!(c.request(&scan("192.168.1.1", "192.168.1.0", 24))["status"], "GameStatus.OK");
+}
