@@ -12,8 +12,15 @@ use crate::firewall::is_private;
 use crate::task::{BlockSpec, DataSpec, HostSpec, NetSpec, ServiceSpec, View};
 use crate::world::{Goal, World};
 use rand::Rng;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
+
+/// A service or data entry of a view, with its keyword resolved to a kind.
+enum Item<T> {
+    Listed(T),
+    Random,
+    All,
+}
 
 impl World {
     /// Resolves the role's start state and goal.
@@ -93,32 +100,20 @@ impl World {
         out
     }
 
-    fn services(&mut self, view: &[(Ip, Vec<ServiceSpec>)]) -> std::collections::BTreeMap<Ip, BTreeSet<Service>> {
-        let mut out = std::collections::BTreeMap::new();
+    fn services(&mut self, view: &[(Ip, Vec<ServiceSpec>)]) -> BTreeMap<Ip, BTreeSet<Service>> {
+        let mut out = BTreeMap::new();
         for (ip, specs) in view {
             let ip = self.current_ip(*ip);
-            let host_services: Vec<Service> = self.services_of(ip).to_vec();
-            let listed: Vec<&Service> = specs
+            let host: Vec<Service> = self.services_of(ip).to_vec();
+            let specs: Vec<Item<Service>> = specs
                 .iter()
-                .filter_map(|s| match s {
-                    ServiceSpec::Service(sv) => Some(sv),
-                    _ => None,
+                .map(|s| match s {
+                    ServiceSpec::Service(x) => Item::Listed(x.clone()),
+                    ServiceSpec::Random => Item::Random,
+                    ServiceSpec::All => Item::All,
                 })
                 .collect();
-            let mut set = BTreeSet::new();
-            for spec in specs {
-                match spec {
-                    ServiceSpec::Service(sv) => {
-                        set.insert(sv.clone());
-                    }
-                    ServiceSpec::Random => {
-                        let candidates: Vec<Service> =
-                            host_services.iter().filter(|s| !listed.contains(s)).cloned().collect();
-                        set.extend(self.pick(&candidates));
-                    }
-                    ServiceSpec::All => set.extend(host_services.iter().cloned()),
-                }
-            }
+            let set = self.items(&specs, &host, None);
             if !set.is_empty() {
                 out.insert(ip, set);
             }
@@ -128,47 +123,54 @@ impl World {
 
     /// `data_from_view`. `random` in a start view draws from that host (no logs); in a goal
     /// view from every host, logfile included (upstream excludes type "logs", B12).
-    fn data(
-        &mut self,
-        view: &[(Ip, Vec<DataSpec>)],
-        global_random: bool,
-    ) -> std::collections::BTreeMap<Ip, BTreeSet<Data>> {
-        let mut out = std::collections::BTreeMap::new();
+    fn data(&mut self, view: &[(Ip, Vec<DataSpec>)], global_random: bool) -> BTreeMap<Ip, BTreeSet<Data>> {
+        let global: Option<Vec<Data>> = global_random.then(|| {
+            let mut all: BTreeSet<Data> = self.topo.hosts.iter().flat_map(|h| h.data.iter().cloned()).collect();
+            all.insert(crate::scenario::logfile(0, "".into()));
+            all.into_iter().collect()
+        });
+        let mut out = BTreeMap::new();
         for (ip, specs) in view {
             let ip = self.current_ip(*ip);
-            let host_data: Vec<Data> = self.data_of(ip).cloned().collect();
-            let listed: Vec<&Data> = specs
+            let host: Vec<Data> = self.data_of(ip).cloned().collect();
+            let specs: Vec<Item<Data>> = specs
                 .iter()
-                .filter_map(|s| match s {
-                    DataSpec::Data(d) => Some(d),
-                    _ => None,
+                .map(|s| match s {
+                    DataSpec::Data(x) => Item::Listed(x.clone()),
+                    DataSpec::Random => Item::Random,
+                    DataSpec::All => Item::All,
                 })
                 .collect();
-            let mut set = BTreeSet::new();
-            for spec in specs {
-                match spec {
-                    DataSpec::Data(d) => {
-                        set.insert(d.clone());
-                    }
-                    DataSpec::Random => {
-                        let candidates: Vec<Data> = if global_random {
-                            let mut all: BTreeSet<Data> =
-                                self.topo.hosts.iter().flat_map(|h| h.data.iter().cloned()).collect();
-                            all.insert(crate::scenario::logfile(0, "".into()));
-                            all.into_iter().collect()
-                        } else {
-                            host_data.iter().filter(|d| !listed.contains(d)).cloned().collect()
-                        };
-                        set.extend(self.pick(&candidates));
-                    }
-                    DataSpec::All => set.extend(host_data.iter().cloned()),
-                }
-            }
+            let set = self.items(&specs, &host, global.as_deref());
             if !set.is_empty() {
                 out.insert(ip, set);
             }
         }
         out
+    }
+
+    /// Resolves one host's entries: listed items as they are, `all` as every item of the host,
+    /// `random` as one draw from `random_pool` (or the host's items not listed).
+    fn items<T: Clone + Ord>(&mut self, specs: &[Item<T>], host: &[T], random_pool: Option<&[T]>) -> BTreeSet<T> {
+        let listed: Vec<&T> = specs
+            .iter()
+            .filter_map(|s| match s {
+                Item::Listed(x) => Some(x),
+                _ => None,
+            })
+            .collect();
+        let unlisted: Vec<T> = host.iter().filter(|x| !listed.contains(x)).cloned().collect();
+        let mut set = BTreeSet::new();
+        for spec in specs {
+            match spec {
+                Item::Listed(x) => {
+                    set.insert(x.clone());
+                }
+                Item::Random => set.extend(self.pick(random_pool.unwrap_or(&unlisted))),
+                Item::All => set.extend(host.iter().cloned()),
+            }
+        }
+        set
     }
 
     fn start_state(&mut self, view: &View) -> GameState {

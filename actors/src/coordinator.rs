@@ -230,10 +230,16 @@ impl Coordinator {
                 p.parked = Parked::None;
             }
         }
+        // Move the finished episodes out (the reset below gives every agent a new one).
         let finished: Vec<(AgentId, Arc<Trajectory>)> = self
             .slots
-            .iter()
-            .filter_map(|(id, s)| s.player.as_ref().map(|p| (*id, Arc::new(p.trajectory.clone()))))
+            .iter_mut()
+            .filter_map(|(id, s)| {
+                s.player.as_mut().map(|p| {
+                    let fresh = Trajectory::new(&p.name, p.role, p.state.clone());
+                    (*id, Arc::new(std::mem::replace(&mut p.trajectory, fresh)))
+                })
+            })
             .collect();
         for (_, t) in &finished {
             self.record(t.clone());
