@@ -102,6 +102,12 @@ impl AgentSession {
     fn send(&mut self, reply: &Reply) {
         self.out.clear();
         encode_reply(&mut self.out, ToAgent(&self.peer_ip, self.peer_port), reply);
+        tracing::debug!(
+            "to {}:{}: {}",
+            self.peer_ip,
+            self.peer_port,
+            String::from_utf8_lossy(&self.out[..self.out.len().min(2048)])
+        );
         self.writer.write(&self.out);
     }
 
@@ -128,8 +134,12 @@ impl AgentSession {
             }
         };
         match (action.and_then(|a| a.check_required().map(|_| a)), self.id) {
-            (Err(e), _) => self.send(&Reply::malformed(e)),
+            (Err(e), _) => {
+                tracing::debug!("from {}:{}: malformed request: {e}", self.peer_ip, self.peer_port);
+                self.send(&Reply::malformed(e));
+            }
             (Ok(action), Some(id)) => {
+                tracing::debug!("from {}:{}: {action}", self.peer_ip, self.peer_port);
                 self.awaiting = true;
                 self.coordinator.do_send(AgentRequest { id, action });
             }
