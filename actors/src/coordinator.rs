@@ -62,25 +62,35 @@ enum Parked {
 
 /// A joined agent.
 struct Player {
+    /// Sanitised name: shown in the welcome text, trajectories and file names.
     name: String,
     role: AgentRole,
+    /// Status, steps and rewards of the current episode.
     ep: EpisodeAgent,
+    /// The agent's latest state: repeated in FORBIDDEN replies and final replies.
     state: Arc<GameState>,
+    /// Current goal text (it changes with the addresses after a topology change).
     goal_description: String,
+    /// The current episode, for `last_trajectory` and trajectory files.
     trajectory: Trajectory,
+    /// The reply a barrier holds back, if any.
     parked: Parked,
 }
 
 /// A connection.
 struct Slot {
+    /// Where replies go; the coordinator never sees the session type.
     session: Recipient<Deliver>,
+    /// `ip:port`, for log lines.
     peer: String,
+    /// None until JoinGame succeeds.
     player: Option<Player>,
 }
 
 pub struct Coordinator {
     settings: GameSettings,
     world: Addr<WorldActor>,
+    /// Present when the task enables the global defender.
     defender: Option<Addr<DefenderActor>>,
     recorder: Addr<RecorderActor>,
     /// Connections by id; ids are never reused within a game.
@@ -88,6 +98,7 @@ pub struct Coordinator {
     next_id: AgentId,
     /// Whether the start condition holds (cleared when players drop below the threshold, B26).
     started: bool,
+    /// `configuration_hash`, shared by every registration and reset message.
     hash: Arc<str>,
 }
 
