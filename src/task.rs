@@ -52,25 +52,21 @@ pub enum NetSpec {
     AllLocal,
 }
 
-/// A service entry of a view.
+/// A service or data entry of a view: an item, or a keyword over the host's items.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ServiceSpec {
-    Service(Service),
-    /// One service of the host not already listed.
+pub enum ItemSpec<T> {
+    Item(T),
+    /// Services: one of the host's services not already listed. Data: in start views one
+    /// of that host's items not listed; in goal views one from any host.
     Random,
-    /// Every service of the host.
+    /// Every item of the host (data without the logfile).
     All,
 }
 
+/// A service entry of a view.
+pub type ServiceSpec = ItemSpec<Service>;
 /// A data entry of a view.
-#[derive(Debug, Clone, PartialEq)]
-pub enum DataSpec {
-    Data(Data),
-    /// Start views: one data item of that host; goal views: one from any host.
-    Random,
-    /// Every (non-log) data item of that host.
-    All,
-}
+pub type DataSpec = ItemSpec<Data>;
 
 /// A goal `known_blocks` entry.
 #[derive(Debug, Clone, PartialEq)]
@@ -234,7 +230,7 @@ impl TaskConfig {
         benign.start =
             View { controlled_hosts: vec![HostSpec::Random, HostSpec::Random, HostSpec::Random], ..View::default() };
         benign.goal = View {
-            known_data: vec![(Ip::v4(1, 1, 1, 1), vec![DataSpec::Data(Data::new("User1", "DataFromInternet"))])],
+            known_data: vec![(Ip::v4(1, 1, 1, 1), vec![ItemSpec::Item(Data::new("User1", "DataFromInternet"))])],
             ..View::default()
         };
         let mut hasher = Sha256::new();
@@ -467,8 +463,8 @@ impl Parser<'_> {
 
     fn service(&self, v: &Value, key: &str) -> Result<ServiceSpec, TaskError> {
         match v {
-            Value::String(s) if s.eq_ignore_ascii_case("random") => Ok(ServiceSpec::Random),
-            Value::String(s) if s.eq_ignore_ascii_case("all") => Ok(ServiceSpec::All),
+            Value::String(s) if s.eq_ignore_ascii_case("random") => Ok(ItemSpec::Random),
+            Value::String(s) if s.eq_ignore_ascii_case("all") => Ok(ItemSpec::All),
             Value::Array(a) if a.len() == 4 => {
                 let text = |x: &Value| match x {
                     Value::String(s) => s.clone(),
@@ -481,7 +477,7 @@ impl Parser<'_> {
                         return Err(self.err(key, format!("is_local must be true or false, got {}", describe(other))))
                     }
                 };
-                Ok(ServiceSpec::Service(Service::new(&text(&a[0]), &text(&a[1]), &text(&a[2]), is_local)))
+                Ok(ItemSpec::Item(Service::new(&text(&a[0]), &text(&a[1]), &text(&a[2]), is_local)))
             }
             other => Err(self.err(
                 key,
@@ -495,7 +491,7 @@ impl Parser<'_> {
         let is_keyword = |x: &Value| matches!(x, Value::String(s) if s.eq_ignore_ascii_case("random") || s.eq_ignore_ascii_case("all"));
         // The single-pair form from upstream comments, `{ip: [User1, DataFromServer1]}`.
         if items.len() == 2 && items.iter().all(|x| x.is_string() && !is_keyword(x)) {
-            return Ok(vec![DataSpec::Data(Data::new(
+            return Ok(vec![ItemSpec::Item(Data::new(
                 items[0].as_str().unwrap_or(""),
                 items[1].as_str().unwrap_or(""),
             ))]);
@@ -503,10 +499,10 @@ impl Parser<'_> {
         items
             .into_iter()
             .map(|x| match x {
-                Value::String(s) if s.eq_ignore_ascii_case("random") => Ok(DataSpec::Random),
-                Value::String(s) if s.eq_ignore_ascii_case("all") => Ok(DataSpec::All),
+                Value::String(s) if s.eq_ignore_ascii_case("random") => Ok(ItemSpec::Random),
+                Value::String(s) if s.eq_ignore_ascii_case("all") => Ok(ItemSpec::All),
                 Value::Array(a) if a.len() == 2 && a.iter().all(|p| p.is_string()) => {
-                    Ok(DataSpec::Data(Data::new(a[0].as_str().unwrap_or(""), a[1].as_str().unwrap_or(""))))
+                    Ok(ItemSpec::Item(Data::new(a[0].as_str().unwrap_or(""), a[1].as_str().unwrap_or(""))))
                 }
                 other => {
                     Err(self.err(key, format!("a data item is [owner, id] or random/all, got {}", describe(other))))
@@ -572,7 +568,7 @@ mod tests {
             vec![HostSpec::Random, HostSpec::AllLocal, HostSpec::Ip(Ip::v4(192, 168, 1, 2))]
         );
         assert_eq!(a.start.known_services[0].1.len(), 3);
-        assert_eq!(a.start.known_data[0].1, vec![DataSpec::Data(Data::new("User1", "DataFromServer1"))]);
+        assert_eq!(a.start.known_data[0].1, vec![ItemSpec::Item(Data::new("User1", "DataFromServer1"))]);
         assert_eq!(a.goal.known_data[0].1.len(), 3);
         assert_eq!(a.goal.known_blocks.len(), 3);
         assert_eq!(a.goal.known_blocks[2].1, BlockSpec::Ips(vec![Ip::v4(1, 1, 1, 1), Ip::v4(2, 2, 2, 2)]));

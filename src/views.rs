@@ -9,18 +9,11 @@
 
 use crate::components::{AgentRole, Data, GameState, Ip, Network, Service};
 use crate::firewall::is_private;
-use crate::task::{BlockSpec, DataSpec, HostSpec, NetSpec, ServiceSpec, View};
+use crate::task::{BlockSpec, DataSpec, HostSpec, ItemSpec, NetSpec, ServiceSpec, View};
 use crate::world::{Goal, World};
 use rand::Rng;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
-
-/// A service or data entry of a view, with its keyword resolved to a kind.
-enum Item<T> {
-    Listed(T),
-    Random,
-    All,
-}
 
 impl World {
     /// Resolves the role's start state and goal.
@@ -105,15 +98,7 @@ impl World {
         for (ip, specs) in view {
             let ip = self.current_ip(*ip);
             let host: Vec<Service> = self.services_of(ip).to_vec();
-            let specs: Vec<Item<Service>> = specs
-                .iter()
-                .map(|s| match s {
-                    ServiceSpec::Service(x) => Item::Listed(x.clone()),
-                    ServiceSpec::Random => Item::Random,
-                    ServiceSpec::All => Item::All,
-                })
-                .collect();
-            let set = self.items(&specs, &host, None);
+            let set = self.items(specs, &host, None);
             if !set.is_empty() {
                 out.insert(ip, set);
             }
@@ -133,15 +118,7 @@ impl World {
         for (ip, specs) in view {
             let ip = self.current_ip(*ip);
             let host: Vec<Data> = self.data_of(ip).cloned().collect();
-            let specs: Vec<Item<Data>> = specs
-                .iter()
-                .map(|s| match s {
-                    DataSpec::Data(x) => Item::Listed(x.clone()),
-                    DataSpec::Random => Item::Random,
-                    DataSpec::All => Item::All,
-                })
-                .collect();
-            let set = self.items(&specs, &host, global.as_deref());
+            let set = self.items(specs, &host, global.as_deref());
             if !set.is_empty() {
                 out.insert(ip, set);
             }
@@ -151,11 +128,11 @@ impl World {
 
     /// Resolves one host's entries: listed items as they are, `all` as every item of the host,
     /// `random` as one draw from `random_pool` (or the host's items not listed).
-    fn items<T: Clone + Ord>(&mut self, specs: &[Item<T>], host: &[T], random_pool: Option<&[T]>) -> BTreeSet<T> {
+    fn items<T: Clone + Ord>(&mut self, specs: &[ItemSpec<T>], host: &[T], random_pool: Option<&[T]>) -> BTreeSet<T> {
         let listed: Vec<&T> = specs
             .iter()
             .filter_map(|s| match s {
-                Item::Listed(x) => Some(x),
+                ItemSpec::Item(x) => Some(x),
                 _ => None,
             })
             .collect();
@@ -163,11 +140,11 @@ impl World {
         let mut set = BTreeSet::new();
         for spec in specs {
             match spec {
-                Item::Listed(x) => {
+                ItemSpec::Item(x) => {
                     set.insert(x.clone());
                 }
-                Item::Random => set.extend(self.pick(random_pool.unwrap_or(&unlisted))),
-                Item::All => set.extend(host.iter().cloned()),
+                ItemSpec::Random => set.extend(self.pick(random_pool.unwrap_or(&unlisted))),
+                ItemSpec::All => set.extend(host.iter().cloned()),
             }
         }
         set

@@ -39,6 +39,21 @@ fn status(v: &Value) -> &str {
     v["status"].as_str().unwrap_or("")
 }
 
+/// Connects two agents and joins them; the first join is sent before the second so that with
+/// `required_players: 2` the first one waits at the start barrier. Both must be CREATED.
+fn joined_pair(
+    server: &netsecgame_actors::server::ServerHandle,
+    first: (&str, &str),
+    second: (&str, &str),
+) -> (Raw, Raw) {
+    let mut a = Raw::connect(server);
+    let mut b = Raw::connect(server);
+    a.send(join(first.0, first.1).as_bytes());
+    assert_eq!(status(&b.request(&join(second.0, second.1))), "GameStatus.CREATED");
+    assert_eq!(status(&a.recv()), "GameStatus.CREATED");
+    (a, b)
+}
+
 fn scan_client_net() -> String {
     scan("192.168.2.2", "192.168.1.0", 24)
 }
@@ -63,11 +78,7 @@ fn start_barrier_waits_for_required_players_of_any_role() {
 #[test]
 fn episode_end_barrier_holds_final_replies_and_forbids_further_actions() {
     let server = start(task_from_yaml(&task(2, 2, false)));
-    let mut a = Raw::connect(&server);
-    let mut b = Raw::connect(&server);
-    a.send(join("a", "Attacker").as_bytes());
-    assert_eq!(status(&b.request(&join("b", "Attacker"))), "GameStatus.CREATED");
-    assert_eq!(status(&a.recv()), "GameStatus.CREATED");
+    let (mut a, mut b) = joined_pair(&server, ("a", "Attacker"), ("b", "Attacker"));
     assert_eq!(a.request(&scan_client_net())["observation"]["reward"], -1);
     a.send(scan_client_net().as_bytes());
     assert!(a.try_recv_text(SHORT).is_none(), "A's final reply waits for B");
@@ -92,11 +103,7 @@ fn episode_end_barrier_holds_final_replies_and_forbids_further_actions() {
 #[test]
 fn reset_needs_everyone_and_agreeing_seeds() {
     let server = start(task_from_yaml(&task(2, 50, false)));
-    let mut a = Raw::connect(&server);
-    let mut b = Raw::connect(&server);
-    a.send(join("a", "Attacker").as_bytes());
-    b.request(&join("b", "Attacker"));
-    a.recv();
+    let (mut a, mut b) = joined_pair(&server, ("a", "Attacker"), ("b", "Attacker"));
     // Disagreeing seeds: both get BAD_REQUEST and the game goes on.
     a.send(reset(false, Some(1), false).as_bytes());
     assert!(a.try_recv_text(SHORT).is_none(), "A waits for B");
@@ -121,11 +128,7 @@ fn reset_needs_everyone_and_agreeing_seeds() {
 #[test]
 fn mid_episode_reset_releases_agents_waiting_at_the_episode_end() {
     let server = start(task_from_yaml(&task(2, 1, false)));
-    let mut a = Raw::connect(&server);
-    let mut b = Raw::connect(&server);
-    a.send(join("a", "Attacker").as_bytes());
-    b.request(&join("b", "Attacker"));
-    a.recv();
+    let (mut a, mut b) = joined_pair(&server, ("a", "Attacker"), ("b", "Attacker"));
     a.send(scan_client_net().as_bytes());
     assert!(a.try_recv_text(SHORT).is_none());
     // B asks for a reset in mid-episode: upstream deadlocks here (B24).
@@ -142,10 +145,7 @@ fn mid_episode_reset_releases_agents_waiting_at_the_episode_end() {
 fn disconnects_release_every_barrier() {
     // Episode end.
     let server = start(task_from_yaml(&task(1, 1, false)));
-    let mut a = Raw::connect(&server);
-    let mut b = Raw::connect(&server);
-    a.request(&join("a", "Attacker"));
-    b.request(&join("b", "Attacker"));
+    let (mut a, b) = joined_pair(&server, ("a", "Attacker"), ("b", "Attacker"));
     a.send(scan_client_net().as_bytes());
     assert!(a.try_recv_text(SHORT).is_none());
     drop(b);
@@ -164,11 +164,7 @@ fn disconnects_release_every_barrier() {
 #[test]
 fn defender_false_positives_and_end_rewards() {
     let server = start(task_from_yaml(&task(2, 2, false)));
-    let mut d = Raw::connect(&server);
-    let mut a = Raw::connect(&server);
-    d.send(join("def", "Defender").as_bytes());
-    a.request(&join("att", "Attacker"));
-    d.recv();
+    let (mut d, mut a) = joined_pair(&server, ("def", "Defender"), ("att", "Attacker"));
     // The defender cuts 192.168.2.2 <-> 192.168.1.2, then runs into its own block.
     let v = d.request(&block("192.168.1.2", "192.168.1.2", "192.168.2.2"));
     assert_eq!(v["observation"]["state"]["known_blocks"]["192.168.1.2"][0]["ip"], "192.168.2.2");
