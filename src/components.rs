@@ -5,25 +5,47 @@
 //! Python set order, which agents must not rely on). Strings shared between the world and
 //! many agent states are `Arc<str>`, so copying knowledge into a state never copies text.
 
+use ipnet::Ipv4Net;
 use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct};
 use serde::{Deserialize, Serialize, Serializer};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::net::IpAddr;
+use std::net::Ipv4Addr;
 use std::ops::{Add, Mul};
 use std::str::FromStr;
 use std::sync::Arc;
 
-/// A host address. Upstream accepts IPv6 too (it validates with Python `ipaddress`), so do we.
+/// A host address. Every world is IPv4 (scenarios, firewall and address remapping are IPv4
+/// arithmetic), so an IPv6 address is rejected when decoded rather than accepted as a no-op.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Ip(pub IpAddr);
+pub struct Ip(pub Ipv4Addr);
 
 impl Ip {
-    /// Builds an IPv4 address; handy in tests and built-in agents.
+    /// Builds an address from its four octets; handy in tests and built-in agents.
     pub const fn v4(a: u8, b: u8, c: u8, d: u8) -> Self {
-        Ip(IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, d)))
+        Ip(Ipv4Addr::new(a, b, c, d))
+    }
+
+    /// "Private" as upstream's firewall decides it: netaddr 0.9 `is_private()`, which differs
+    /// from the RFC list (it includes 100.64/10, 198.18/15, 239/8 and 169.254/16, not 127/8).
+    pub fn is_private(self) -> bool {
+        let o = self.0.octets();
+        o[0] == 10
+            || (o[0] == 100 && (64..128).contains(&o[1]))
+            || (o[0] == 172 && (16..32).contains(&o[1]))
+            || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+            || (o[0] == 192 && o[1] == 168)
+            || (o[0] == 198 && (18..20).contains(&o[1]))
+            || o[0] == 239
+            || (o[0] == 169 && o[1] == 254)
+    }
+}
+
+impl From<Ipv4Addr> for Ip {
+    fn from(a: Ipv4Addr) -> Self {
+        Ip(a)
     }
 }
 
@@ -34,9 +56,15 @@ impl fmt::Display for Ip {
 }
 
 impl FromStr for Ip {
-    type Err = std::net::AddrParseError;
+    type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        s.parse().map(Ip)
+        match s.parse::<Ipv4Addr>() {
+            Ok(a) => Ok(Ip(a)),
+            Err(_) if s.parse::<std::net::Ipv6Addr>().is_ok() => {
+                Err(format!("`{s}` is an IPv6 address; game worlds are IPv4 only"))
+            }
+            Err(_) => Err(format!("`{s}` is not an IP address")),
+        }
     }
 }
 
@@ -50,69 +78,50 @@ impl Serialize for Ip {
 
 /// A network as agents name it: an address and a prefix length. Like upstream, the address may
 /// be a host address inside the network (`192.168.1.7/24`); containment uses the prefix only.
+/// Ordering is by (address as written, prefix), which fixes the order of states on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Network {
-    /// The address as written; not necessarily the canonical network address.
-    pub ip: IpAddr,
-    /// Prefix length, validated against the address family when decoded.
-    pub mask: u8,
-}
+pub struct Network(pub Ipv4Net);
 
 impl Network {
-    /// Builds a network, checking the prefix against the address family.
-    pub fn new(ip: IpAddr, mask: u8) -> Option<Self> {
-        let max = if ip.is_ipv4() { 32 } else { 128 };
-        (mask <= max).then_some(Network { ip, mask })
+    /// Builds a network; None when the prefix is longer than 32.
+    pub fn new(ip: Ipv4Addr, mask: u8) -> Option<Self> {
+        Ipv4Net::new(ip, mask).ok().map(Network)
     }
 
-    /// True when `ip` lies inside this network (same family, same leading `mask` bits).
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        match (self.ip, ip) {
-            (IpAddr::V4(n), IpAddr::V4(a)) => {
-                let m = prefix_mask_u32(self.mask);
-                u32::from(n) & m == u32::from(a) & m
-            }
-            (IpAddr::V6(n), IpAddr::V6(a)) => {
-                let m = prefix_mask_u128(self.mask);
-                u128::from(n) & m == u128::from(a) & m
-            }
-            _ => false,
-        }
+    /// The address as written; not necessarily the canonical network address.
+    pub fn ip(&self) -> Ipv4Addr {
+        self.0.addr()
+    }
+
+    /// The prefix length.
+    pub fn mask(&self) -> u8 {
+        self.0.prefix_len()
+    }
+
+    /// True when `ip` lies inside this network.
+    pub fn contains(&self, ip: Ip) -> bool {
+        self.0.contains(&ip.0)
     }
 
     /// The canonical network address (host bits cleared).
-    pub fn network_address(&self) -> IpAddr {
-        match self.ip {
-            IpAddr::V4(a) => IpAddr::V4((u32::from(a) & prefix_mask_u32(self.mask)).into()),
-            IpAddr::V6(a) => IpAddr::V6((u128::from(a) & prefix_mask_u128(self.mask)).into()),
-        }
+    pub fn network_address(&self) -> Ip {
+        Ip(self.0.network())
     }
 
     /// The same network with its address canonicalised.
     pub fn canonical(&self) -> Network {
-        Network { ip: self.network_address(), mask: self.mask }
+        Network(self.0.trunc())
     }
-}
 
-fn prefix_mask_u32(mask: u8) -> u32 {
-    if mask == 0 {
-        0
-    } else {
-        u32::MAX << (32 - u32::from(mask.min(32)))
-    }
-}
-
-fn prefix_mask_u128(mask: u8) -> u128 {
-    if mask == 0 {
-        0
-    } else {
-        u128::MAX << (128 - u32::from(mask.min(128)))
+    /// Private in upstream's sense (see [`Ip::is_private`]), judged by the network address.
+    pub fn is_private(&self) -> bool {
+        self.network_address().is_private()
     }
 }
 
 impl fmt::Display for Network {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.ip, self.mask)
+        write!(f, "{}/{}", self.ip(), self.mask())
     }
 }
 
@@ -121,17 +130,17 @@ impl FromStr for Network {
     /// Parses `a.b.c.d/m`, keeping the address as written.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (ip, mask) = s.split_once('/').ok_or_else(|| format!("`{s}` is not in CIDR form ip/prefix"))?;
-        let ip: IpAddr = ip.trim().parse().map_err(|_| format!("`{ip}` in `{s}` is not an IP address"))?;
+        let ip: Ip = ip.trim().parse().map_err(|e| format!("{e} (in `{s}`)"))?;
         let mask: u8 = mask.trim().parse().map_err(|_| format!("prefix `{mask}` in `{s}` is not a number"))?;
-        Network::new(ip, mask).ok_or_else(|| format!("prefix /{mask} is too long for `{ip}`"))
+        Network::new(ip.0, mask).ok_or_else(|| format!("prefix /{mask} is too long for `{ip}`"))
     }
 }
 
 impl Serialize for Network {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut st = s.serialize_struct("Network", 2)?;
-        st.serialize_field("ip", &self.ip.to_string())?;
-        st.serialize_field("mask", &self.mask)?;
+        st.serialize_field("ip", &self.ip().to_string())?;
+        st.serialize_field("mask", &self.mask())?;
         st.end()
     }
 }
@@ -421,54 +430,26 @@ pub struct GameState {
 }
 
 impl GameState {
-    /// Decodes the wire form (what clients receive); `known_blocks` may be absent.
-    pub fn from_wire(v: &serde_json::Value) -> Result<GameState, crate::action::ActionError> {
-        use crate::action::{decode_data, decode_ip, decode_network, decode_service, ActionError};
-        let bad =
-            |field: &str, problem: &str| ActionError::BadParameter { field: field.into(), problem: problem.into() };
-        let list = |key: &str| -> Result<Vec<serde_json::Value>, ActionError> {
-            match v.get(key) {
-                Some(serde_json::Value::Array(a)) => Ok(a.clone()),
-                None if key == "known_blocks" => Ok(vec![]),
-                _ => Err(bad(key, "must be a list")),
-            }
-        };
-        fn keyed<T: Ord>(
-            v: &serde_json::Value,
-            key: &str,
-            item: impl Fn(&str, &serde_json::Value) -> Result<T, crate::action::ActionError>,
-        ) -> Result<BTreeMap<Ip, BTreeSet<T>>, crate::action::ActionError> {
-            let mut out = BTreeMap::new();
-            let Some(obj) = v.get(key) else { return Ok(out) };
-            let obj = obj.as_object().ok_or_else(|| crate::action::ActionError::BadParameter {
-                field: key.into(),
-                problem: "must be an object keyed by IP".into(),
-            })?;
-            for (k, items) in obj {
-                let ip: Ip = k.parse().map_err(|_| crate::action::ActionError::BadParameter {
-                    field: key.into(),
-                    problem: format!("`{k}` is not an IP address"),
-                })?;
-                let set =
-                    items.as_array().into_iter().flatten().map(|x| item(key, x)).collect::<Result<BTreeSet<T>, _>>()?;
-                out.insert(ip, set);
-            }
-            Ok(out)
+    /// An estimate of the length of this state's JSON form, in bytes, within a small factor;
+    /// cheap enough to compute per step (one pass, no formatting).
+    pub fn approx_json_len(&self) -> usize {
+        const IP: usize = 20;
+        let mut n = 120 + self.known_networks.len() * 34 + (self.known_hosts.len() + self.controlled_hosts.len()) * IP;
+        for services in self.known_services.values() {
+            n +=
+                IP + services.iter().map(|s| 50 + s.name.len() + s.service_type.len() + s.version.len()).sum::<usize>();
         }
-        Ok(GameState {
-            known_networks: list("known_networks")?
-                .iter()
-                .map(|x| decode_network("known_networks", x))
-                .collect::<Result<_, _>>()?,
-            known_hosts: list("known_hosts")?.iter().map(|x| decode_ip("known_hosts", x)).collect::<Result<_, _>>()?,
-            controlled_hosts: list("controlled_hosts")?
-                .iter()
-                .map(|x| decode_ip("controlled_hosts", x))
-                .collect::<Result<_, _>>()?,
-            known_services: keyed(v, "known_services", decode_service)?,
-            known_data: keyed(v, "known_data", decode_data)?,
-            known_blocks: keyed(v, "known_blocks", decode_ip)?,
-        })
+        for data in self.known_data.values() {
+            n += IP
+                + data
+                    .iter()
+                    .map(|d| 60 + d.owner.len() + d.id.len() + d.data_type.len() + d.content.len() * 11 / 10)
+                    .sum::<usize>();
+        }
+        for blocks in self.known_blocks.values() {
+            n += IP + blocks.len() * IP;
+        }
+        n
     }
 }
 

@@ -1,19 +1,17 @@
-//! The stochastic global defender (SPEC §9): a SIEM-like detector that looks at each agent's
+//! The stochastic global defender: a SIEM-like detector that looks at each agent's
 //! recent actions and, when a pattern is suspicious, detects with a per-type probability.
 //!
 //! Exact upstream algorithm and tables. It draws from its own seeded stream of the game seed
-//! ([`DEFENDER_RNG_STREAM`]), and only when a risk condition holds, so the world's draws do
+//! ([`DEFENDER_STREAM`]), and only when a risk condition holds, so the world's draws do
 //! not depend on whether the defender is enabled.
 
 use crate::action::Action;
 use crate::components::ActionType;
-use crate::world::{seeded_rng, AgentId};
+use crate::rng::{seeded_rng, GameRng, DEFENDER_STREAM};
+use crate::world::AgentId;
 use rand::Rng;
-use rand_chacha::ChaCha8Rng;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
-/// The defender's stream of the game seed.
-pub const DEFENDER_RNG_STREAM: u64 = 1;
 /// Window of recent actions the ratios and runs are computed over.
 pub const WINDOW: usize = 5;
 
@@ -44,28 +42,81 @@ fn rule(t: ActionType) -> Option<Rule> {
     }
 }
 
+/// What the defender remembers of one agent's episode: the types of its last actions (the
+/// window) and how often it sent each distinct action (for the repeat rules). Bounded by the
+/// number of distinct actions, not by the episode's length.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    /// Types of the last `WINDOW - 1` actions, oldest first.
+    recent: VecDeque<ActionType>,
+    /// Actions recorded this episode.
+    len: usize,
+    /// Occurrences of each distinct action this episode.
+    repeats: HashMap<Action, u32>,
+}
+
+impl History {
+    /// Appends an action.
+    pub fn push(&mut self, action: &Action) {
+        if self.recent.len() == WINDOW - 1 {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(action.action_type);
+        self.len += 1;
+        match self.repeats.get_mut(action) {
+            Some(n) => *n += 1,
+            None => {
+                self.repeats.insert(action.clone(), 1);
+            }
+        }
+    }
+
+    /// A history of these actions, in order.
+    pub fn of(actions: &[Action]) -> History {
+        let mut h = History::default();
+        for a in actions {
+            h.push(a);
+        }
+        h
+    }
+
+    /// Actions recorded.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
 /// True when the action, given the agent's earlier actions this episode, is suspicious
-/// enough that a detection roll is due.
-pub fn at_risk(history: &[Action], action: &Action) -> bool {
+/// enough that a detection roll is due. Needs a full window: the first four actions of an
+/// episode are never at risk.
+pub fn at_risk(history: &History, action: &Action) -> bool {
     let Some(rule) = rule(action.action_type) else { return false };
-    if history.len() + 1 < WINDOW {
+    if history.len + 1 < WINDOW {
         return false;
     }
     let t = action.action_type;
-    let window: Vec<ActionType> =
-        history[history.len() + 1 - WINDOW..].iter().map(|a| a.action_type).chain(std::iter::once(t)).collect();
-    let ratio = window.iter().filter(|x| **x == t).count() as f64 / WINDOW as f64;
-    let below_ratio = ratio < rule.ratio_threshold;
-    if let Some(consecutive) = rule.consecutive_threshold {
-        let mut longest = 0;
-        let mut run = 0;
-        for x in &window {
-            run = if *x == t { run + 1 } else { 0 };
+    let window = history.recent.iter().copied().chain(std::iter::once(t));
+    let mut count = 0;
+    let mut longest = 0;
+    let mut run = 0;
+    for x in window {
+        if x == t {
+            count += 1;
+            run += 1;
             longest = longest.max(run);
+        } else {
+            run = 0;
         }
+    }
+    let below_ratio = (count as f64 / WINDOW as f64) < rule.ratio_threshold;
+    if let Some(consecutive) = rule.consecutive_threshold {
         !(below_ratio && longest < consecutive)
     } else {
-        let repeats = history.iter().filter(|h| *h == action).count() + 1;
+        let repeats = history.repeats.get(action).copied().unwrap_or(0) as usize + 1;
         !(below_ratio && repeats < rule.repeat_threshold.unwrap_or(usize::MAX))
     }
 }
@@ -73,19 +124,19 @@ pub fn at_risk(history: &[Action], action: &Action) -> bool {
 /// The detector with its per-agent episode histories.
 #[derive(Debug)]
 pub struct GlobalDefender {
-    rng: ChaCha8Rng,
-    /// Game actions processed this episode, per agent, before the current one.
-    histories: HashMap<AgentId, Vec<Action>>,
+    rng: GameRng,
+    /// What each agent did this episode, before the current action.
+    histories: HashMap<AgentId, History>,
 }
 
 impl GlobalDefender {
     pub fn new(seed: i64) -> Self {
-        GlobalDefender { rng: seeded_rng(seed, DEFENDER_RNG_STREAM), histories: HashMap::new() }
+        GlobalDefender { rng: seeded_rng(seed, DEFENDER_STREAM), histories: HashMap::new() }
     }
 
     /// Reseeds after an agreed reset seed.
     pub fn reseed(&mut self, seed: i64) {
-        self.rng = seeded_rng(seed, DEFENDER_RNG_STREAM);
+        self.rng = seeded_rng(seed, DEFENDER_STREAM);
     }
 
     /// Records `action` for `agent`. When `evaluate` (the goal was not reached by this action),
@@ -96,7 +147,7 @@ impl GlobalDefender {
             let p = rule(action.action_type).map_or(0.0, |r| r.probability);
             self.rng.random::<f64>() < p
         };
-        history.push(action.clone());
+        history.push(action);
         detected
     }
 
@@ -121,8 +172,12 @@ mod tests {
     }
     use ActionType::{ExploitService as E, FindData as D, FindServices as F, ScanNetwork as S};
 
-    fn hist(types: &[ActionType]) -> Vec<Action> {
-        types.iter().map(|t| act(*t, 1)).collect()
+    fn hist(types: &[ActionType]) -> History {
+        History::of(&types.iter().map(|t| act(*t, 1)).collect::<Vec<_>>())
+    }
+
+    fn of(actions: &[Action]) -> History {
+        History::of(actions)
     }
 
     #[test]
@@ -131,11 +186,11 @@ mod tests {
         assert!(at_risk(&hist(&[S, F, D, F]), &act(S, 1)));
         assert!(!at_risk(&hist(&[D, D, D, D]), &act(F, 1)));
         assert!(at_risk(&hist(&[D, D, S, S]), &act(D, 1)));
-        assert!(at_risk(&[act(D, 7), act(S, 1), act(S, 1), act(S, 1)], &act(D, 7)));
-        assert!(!at_risk(&[act(D, 8), act(S, 1), act(S, 1), act(S, 1)], &act(D, 7)));
-        assert!(at_risk(&[act(E, 8), act(S, 1), act(S, 1), act(S, 1)], &act(E, 7)));
+        assert!(at_risk(&of(&[act(D, 7), act(S, 1), act(S, 1), act(S, 1)]), &act(D, 7)));
+        assert!(!at_risk(&of(&[act(D, 8), act(S, 1), act(S, 1), act(S, 1)]), &act(D, 7)));
+        assert!(at_risk(&of(&[act(E, 8), act(S, 1), act(S, 1), act(S, 1)]), &act(E, 7)));
         assert!(!at_risk(&hist(&[S, S, S, S]), &act(E, 1)));
-        assert!(at_risk(&[act(E, 1), act(S, 1), act(S, 1), act(S, 1), act(S, 1), act(S, 1)], &act(E, 1)));
+        assert!(at_risk(&of(&[act(E, 1), act(S, 1), act(S, 1), act(S, 1), act(S, 1), act(S, 1)]), &act(E, 1)));
         assert!(!at_risk(&hist(&[ActionType::BlockIP; 4]), &act(ActionType::BlockIP, 1)));
         assert!(!at_risk(&hist(&[S, S, S]), &act(S, 1)));
     }

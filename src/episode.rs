@@ -1,5 +1,6 @@
-//! Per-agent episode bookkeeping (SPEC §6, §8.7): status machine, step counting, timeouts,
-//! end-of-episode rewards and false-positive penalties. Plain code the coordinator calls.
+//! Per-agent episode bookkeeping: status machine, step counting, timeouts, end-of-episode
+//! rewards and false-positive penalties, as upstream's coordinator does them. Plain code the
+//! referee calls.
 
 use crate::components::{AgentRole, AgentStatus, Reward, StepInfo};
 use crate::task::Rewards;
@@ -21,8 +22,15 @@ pub struct EpisodeAgent {
     pub false_positives: i64,
     /// Whether this agent's episode has ended.
     pub ended: bool,
-    /// Whether the end-of-episode reward has been applied (it is applied once, B25).
+    /// Whether the end-of-episode reward has been applied (it is applied once, even when an
+    /// agent leaves after the end; upstream could pay it twice).
     pub rewarded: bool,
+    /// Sum of the rewards of this episode's replies (the last one includes the end reward).
+    pub episode_return: f64,
+    /// The global defender detected this agent this episode.
+    pub detected: bool,
+    /// BlockIP actions processed this episode.
+    pub blocks: u32,
 }
 
 impl EpisodeAgent {
@@ -35,6 +43,9 @@ impl EpisodeAgent {
             false_positives: 0,
             ended: false,
             rewarded: false,
+            episode_return: 0.0,
+            detected: false,
+            blocks: 0,
         }
     }
 
@@ -43,10 +54,12 @@ impl EpisodeAgent {
         *self = EpisodeAgent::new(self.role);
     }
 
-    /// Status after a processed game action (SPEC §6.2): goal, then detection, then timeout.
+    /// Status after a processed game action: goal first, then detection, then timeout.
     /// `steps` must already count this action.
-    pub fn after_step(&mut self, goal_reached: bool, detected: bool, max_steps: Option<u64>, step_reward: Reward) {
+    pub fn after_step(&mut self, result: StepResult, max_steps: Option<u64>, step_reward: Reward) {
         self.reward = step_reward;
+        let StepResult { goal_reached, detected } = result;
+        self.detected |= detected;
         if goal_reached {
             self.status = AgentStatus::Success;
         } else if detected {
@@ -67,7 +80,16 @@ impl EpisodeAgent {
     }
 }
 
-/// SPEC §6.3: an agent's episode ends with a terminal status, or once no agent (itself
+/// What a processed game action did to the acting agent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StepResult {
+    /// The action reached the agent's goal.
+    pub goal_reached: bool,
+    /// The global defender detected the action (never when it reached the goal).
+    pub detected: bool,
+}
+
+/// An agent's episode ends with a terminal status, or once no agent (itself
 /// included) is still an attacker in play.
 pub fn episode_over(agent: &EpisodeAgent, any_attacker_playing: bool) -> bool {
     agent.status.is_terminal() || !any_attacker_playing
@@ -78,7 +100,7 @@ pub fn any_attacker_playing<'a>(agents: impl IntoIterator<Item = &'a EpisodeAgen
     agents.into_iter().any(|a| a.status == AgentStatus::PlayingWithTimeout)
 }
 
-/// SPEC §8.7, applied once per agent per episode: attackers get success or fail by their
+/// End-of-episode rewards, applied once per agent per episode: attackers get success or fail by their
 /// status; defenders get success unless an attacker succeeded (their status follows), plus the
 /// false-positive penalty; benign agents get nothing.
 pub fn assign_end_rewards<'a>(agents: impl IntoIterator<Item = &'a mut EpisodeAgent>, rewards: &Rewards) {
@@ -122,19 +144,19 @@ mod tests {
     fn status_order_goal_detection_timeout() {
         let mut a = EpisodeAgent::new(AgentRole::Attacker);
         a.steps = 3;
-        a.after_step(false, false, Some(3), Reward::Int(-1));
+        a.after_step(StepResult::default(), Some(3), Reward::Int(-1));
         assert_eq!(a.status, AgentStatus::TimeoutReached);
         let mut b = EpisodeAgent::new(AgentRole::Attacker);
         b.steps = 3;
-        b.after_step(true, true, Some(3), Reward::Int(-1));
+        b.after_step(StepResult { goal_reached: true, detected: true }, Some(3), Reward::Int(-1));
         assert_eq!(b.status, AgentStatus::Success);
         let mut c = EpisodeAgent::new(AgentRole::Attacker);
         c.steps = 3;
-        c.after_step(false, true, Some(3), Reward::Int(-1));
+        c.after_step(StepResult { goal_reached: false, detected: true }, Some(3), Reward::Int(-1));
         assert_eq!(c.status, AgentStatus::Fail);
         let mut d = EpisodeAgent::new(AgentRole::Defender);
         d.steps = 1000;
-        d.after_step(false, false, None, Reward::Int(-1));
+        d.after_step(StepResult::default(), None, Reward::Int(-1));
         assert_eq!(d.status, AgentStatus::Playing);
         assert!(!episode_over(&d, true));
         assert!(episode_over(&d, false));
@@ -143,7 +165,7 @@ mod tests {
     #[test]
     fn end_rewards_once_with_false_positives() {
         let mut att = EpisodeAgent::new(AgentRole::Attacker);
-        att.after_step(true, false, None, Reward::Int(-1));
+        att.after_step(StepResult { goal_reached: true, detected: false }, None, Reward::Int(-1));
         let mut def = EpisodeAgent::new(AgentRole::Defender);
         def.reward = Reward::Int(-1);
         def.false_positives = 2;
@@ -155,7 +177,7 @@ mod tests {
         assert_eq!(def.status, AgentStatus::Fail);
         assert_eq!(ben.reward, Reward::Int(-1));
         assign_end_rewards([&mut att, &mut def, &mut ben], &rewards());
-        assert_eq!(att.reward, Reward::Int(99), "rewards are applied once (B25)");
+        assert_eq!(att.reward, Reward::Int(99), "rewards are applied once");
         assert_eq!(att.info().end_reason, Some(AgentStatus::Success));
     }
 }

@@ -5,7 +5,6 @@
 //! a mask, and a reset is a copy of a few words.
 
 use crate::components::Network;
-use std::net::IpAddr;
 
 /// A dense `n x n` bit matrix of allowed connections, indexed by world IP index.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,8 +45,7 @@ impl Firewall {
             }
             return fw;
         }
-        let (private, public): (Vec<_>, Vec<_>) =
-            networks.iter().partition(|(net, _)| is_private(net.network_address()));
+        let (private, public): (Vec<_>, Vec<_>) = networks.iter().partition(|(net, _)| net.is_private());
         for (_, members) in &private {
             for &s in members {
                 for &d in members {
@@ -113,31 +111,10 @@ impl Firewall {
     }
 }
 
-/// "Private" as upstream's firewall decides it: netaddr 0.9 `is_private()` (SPEC §3.4), which
-/// differs from Python's `ipaddress` (it includes 100.64/10, 198.18/15, 239/8, not 127/8).
-pub fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(a) => {
-            let o = a.octets();
-            o[0] == 10
-                || (o[0] == 100 && (64..128).contains(&o[1]))
-                || (o[0] == 172 && (16..32).contains(&o[1]))
-                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
-                || (o[0] == 192 && o[1] == 168)
-                || (o[0] == 198 && (18..20).contains(&o[1]))
-                || o[0] == 239
-                || (o[0] == 169 && o[1] == 254)
-        }
-        IpAddr::V6(a) => {
-            let s = a.segments();
-            (s[0] & 0xfe00) == 0xfc00 || (s[0] & 0xffc0) == 0xfe80
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::components::Ip;
 
     #[test]
     fn private_ranges_follow_netaddr() {
@@ -151,10 +128,10 @@ mod tests {
             "239.1.1.1",
             "169.254.3.3",
         ] {
-            assert!(is_private(ip.parse().unwrap()), "{ip}");
+            assert!(ip.parse::<Ip>().unwrap().is_private(), "{ip}");
         }
         for ip in ["8.8.8.8", "213.47.23.195", "100.128.0.1", "172.32.0.1", "127.0.0.1", "198.20.0.1"] {
-            assert!(!is_private(ip.parse().unwrap()), "{ip}");
+            assert!(!ip.parse::<Ip>().unwrap().is_private(), "{ip}");
         }
     }
 

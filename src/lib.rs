@@ -5,14 +5,18 @@
 //! about sockets, threads or actors; the runtime lives in the `netsecgame-actors` crate.
 
 pub mod action;
+pub mod agents;
 pub mod components;
+pub mod decode;
 pub mod defender;
 pub mod episode;
 pub mod firewall;
 pub mod framing;
+pub mod game;
 pub mod protocol;
 pub mod pyjson;
 pub mod remap;
+pub mod rng;
 pub mod scenario;
 pub mod task;
 pub mod trajectory;

@@ -8,11 +8,10 @@
 //! addresses unchanged, so a remap can never loop forever, exit or panic.
 
 use crate::components::{Ip, Network};
-use crate::firewall::is_private;
 use crate::world::World;
 use rand::Rng;
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::Ipv4Addr;
 
 /// How many times a private base is drawn before giving up on this reset.
 const MAX_TRIES: usize = 64;
@@ -22,7 +21,7 @@ const PRIVATE_BLOCKS: [(u32, u8); 3] = [(0x0A00_0000, 8), (0xAC10_0000, 12), (0x
 
 impl World {
     /// Draws a new address layout and applies it. Returns false (and changes nothing) when no
-    /// valid layout was found, e.g. for IPv6 worlds.
+    /// valid layout was found within the bounded number of draws.
     pub fn change_addresses(&mut self) -> bool {
         let Some(net_map) = self.draw_network_map() else { return false };
         // Host IPs: same offset inside the new network.
@@ -30,13 +29,8 @@ impl World {
         for (k, (old, members)) in self.networks.iter().enumerate() {
             let new = net_map[k];
             for &i in members {
-                let (IpAddr::V4(a), IpAddr::V4(base_old), IpAddr::V4(base_new)) =
-                    (self.ips[i].0, old.network_address(), new.network_address())
-                else {
-                    return false;
-                };
-                let offset = u32::from(a).wrapping_sub(u32::from(base_old));
-                new_ips[i] = Ip(IpAddr::V4(Ipv4Addr::from(u32::from(base_new).wrapping_add(offset))));
+                let offset = u32::from(self.ips[i].0).wrapping_sub(u32::from(old.network_address().0));
+                new_ips[i] = Ip(Ipv4Addr::from(u32::from(new.network_address().0).wrapping_add(offset)));
             }
         }
         let ip_map: HashMap<Ip, Ip> = self.ips.iter().copied().zip(new_ips.iter().copied()).collect();
@@ -54,30 +48,21 @@ impl World {
 
     fn draw_network_map(&mut self) -> Option<Vec<Network>> {
         let nets: Vec<Network> = self.networks.iter().map(|(n, _)| *n).collect();
-        let v4 = |n: &Network| match n.network_address() {
-            IpAddr::V4(a) => Some(u32::from(a)),
-            IpAddr::V6(_) => None,
-        };
-        if nets.iter().any(|n| v4(n).is_none()) {
-            return None;
-        }
-        let private: Vec<usize> = (0..nets.len()).filter(|&k| is_private(nets[k].network_address())).collect();
+        let v4 = |n: &Network| u32::from(n.network_address().0);
+        let private: Vec<usize> = (0..nets.len()).filter(|&k| nets[k].is_private()).collect();
         let mut out = nets.clone();
         for (k, n) in nets.iter().enumerate() {
-            if is_private(n.network_address()) {
+            if n.is_private() {
                 continue;
             }
-            out[k] = self.draw_public(n.mask)?;
+            out[k] = self.draw_public(n.mask())?;
         }
         if private.is_empty() {
             return Some(out);
         }
-        let lowest = private.iter().map(|&k| v4(&nets[k]).unwrap_or(0)).min().unwrap_or(0);
-        let highest = private
-            .iter()
-            .map(|&k| v4(&nets[k]).unwrap_or(0).saturating_add(host_span(nets[k].mask)))
-            .max()
-            .unwrap_or(0);
+        let lowest = private.iter().map(|&k| v4(&nets[k])).min().unwrap_or(0);
+        let highest =
+            private.iter().map(|&k| v4(&nets[k]).saturating_add(host_span(nets[k].mask()))).max().unwrap_or(0);
         let span = highest - lowest;
         for _ in 0..MAX_TRIES {
             let (block, len) = PRIVATE_BLOCKS[self.rng.random_range(0..PRIVATE_BLOCKS.len())];
@@ -92,10 +77,10 @@ impl World {
                 // A change should change something: draw again rather than stay in place.
                 continue;
             }
-            let moved: Vec<u32> = private.iter().map(|&k| base + (v4(&nets[k]).unwrap_or(0) - lowest)).collect();
-            if moved.iter().all(|a| is_private(IpAddr::V4(Ipv4Addr::from(*a)))) {
+            let moved: Vec<u32> = private.iter().map(|&k| base + (v4(&nets[k]) - lowest)).collect();
+            if moved.iter().all(|a| Ip(Ipv4Addr::from(*a)).is_private()) {
                 for (j, &k) in private.iter().enumerate() {
-                    out[k] = Network { ip: IpAddr::V4(Ipv4Addr::from(moved[j])), mask: nets[k].mask }.canonical();
+                    out[k] = Network::new(Ipv4Addr::from(moved[j]), nets[k].mask())?.canonical();
                 }
                 return Some(out);
             }
@@ -106,10 +91,10 @@ impl World {
     fn draw_public(&mut self, mask: u8) -> Option<Network> {
         for _ in 0..MAX_TRIES {
             let a: u32 = self.rng.random_range(0x0100_0000..0xE000_0000);
-            let net = Network { ip: IpAddr::V4(Ipv4Addr::from(a)), mask }.canonical();
+            let net = Network::new(Ipv4Addr::from(a), mask)?.canonical();
             let addr = net.network_address();
-            let IpAddr::V4(v) = addr else { return None };
-            if !is_private(addr) && !v.is_loopback() && !v.is_multicast() && v.octets()[0] != 0 {
+            let v = addr.0;
+            if !addr.is_private() && !v.is_loopback() && !v.is_multicast() && v.octets()[0] != 0 {
                 return Some(net);
             }
         }

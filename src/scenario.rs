@@ -227,9 +227,9 @@ impl Topology {
             .map(|(net, members)| {
                 json!({
                     "cidr": net.to_string(),
-                    "ip": net.ip.to_string(),
-                    "mask": net.mask,
-                    "is_private": crate::firewall::is_private(net.network_address()),
+                    "ip": net.ip().to_string(),
+                    "mask": net.mask(),
+                    "is_private": net.is_private(),
                     "ips": members.iter().map(|&i| ip_str(i)).collect::<Vec<_>>(),
                 })
             })
@@ -284,7 +284,7 @@ pub fn logfile(size: i64, content: std::sync::Arc<str>) -> Data {
 fn parse_interface(host: &str, text: &str) -> Result<(Ip, Network), String> {
     let net: Network =
         text.parse().map_err(|e| format!("host `{host}`: interface `{text}` must be written ip/prefix ({e})"))?;
-    Ok((Ip(net.ip), net.canonical()))
+    Ok((Ip(net.ip()), net.canonical()))
 }
 
 fn build(file: ScenarioFile, origin: &str, text: &str) -> Result<Topology, String> {
@@ -352,12 +352,12 @@ fn build(file: ScenarioFile, origin: &str, text: &str) -> Result<Topology, Strin
         }
         let net: Network = if t.contains('/') {
             t.parse().map_err(|e| format!("firewall rule endpoint `{t}`: {e}"))?
-        } else if let Ok(ip) = t.parse::<std::net::IpAddr>() {
-            Network::new(ip, if ip.is_ipv4() { 32 } else { 128 }).expect("full-length prefix is valid")
+        } else if let Ok(ip) = t.parse::<Ip>() {
+            Network::new(ip.0, 32).expect("a /32 prefix is valid")
         } else {
             return Err(format!("firewall rule endpoint `{t}` is neither a host name, an IP nor a CIDR"));
         };
-        Ok(ips.iter().enumerate().filter(|(_, (ip, _))| net.contains(ip.0)).map(|(i, _)| i).collect())
+        Ok(ips.iter().enumerate().filter(|(_, (ip, _))| net.contains(*ip)).map(|(i, _)| i).collect())
     };
     let mut allow_rules = Vec::new();
     for rule in &file.firewall.allow {

@@ -8,12 +8,11 @@
 //! Candidates are always taken from ordered lists, so a seed fixes every choice (B14).
 
 use crate::components::{AgentRole, Data, GameState, Ip, Network, Service};
-use crate::firewall::is_private;
 use crate::task::{BlockSpec, DataSpec, HostSpec, ItemSpec, NetSpec, ServiceSpec, View};
 use crate::world::{Goal, World};
 use rand::Rng;
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::Ipv4Addr;
 
 impl World {
     /// Resolves the role's start state and goal.
@@ -53,7 +52,7 @@ impl World {
         let mut out: Vec<Ip> = self
             .networks
             .iter()
-            .filter(|(n, _)| is_private(n.network_address()))
+            .filter(|(n, _)| n.is_private())
             .flat_map(|(_, m)| m.iter().map(|&i| self.ips[i]))
             .collect();
         out.sort();
@@ -87,7 +86,7 @@ impl World {
                     let all: Vec<Network> = self.networks().collect();
                     out.extend(self.pick(&all));
                 }
-                NetSpec::AllLocal => out.extend(self.networks().filter(|n| is_private(n.network_address()))),
+                NetSpec::AllLocal => out.extend(self.networks().filter(|n| n.is_private())),
             }
         }
         out
@@ -165,16 +164,14 @@ impl World {
                     continue;
                 }
                 known_networks.insert(*net);
-                if let IpAddr::V4(base) = net.network_address() {
-                    if !is_private(IpAddr::V4(base)) {
-                        continue;
-                    }
-                    let base = u32::from(base);
-                    for neighbour in [base.checked_add(256), base.checked_sub(256)].into_iter().flatten() {
-                        let addr = IpAddr::V4(Ipv4Addr::from(neighbour));
-                        if is_private(addr) {
-                            known_networks.insert(Network { ip: addr, mask: net.mask });
-                        }
+                if !net.is_private() {
+                    continue;
+                }
+                let base = u32::from(net.network_address().0);
+                for neighbour in [base.checked_add(256), base.checked_sub(256)].into_iter().flatten() {
+                    let addr = Ipv4Addr::from(neighbour);
+                    if Ip(addr).is_private() {
+                        known_networks.extend(Network::new(addr, net.mask()));
                     }
                 }
             }

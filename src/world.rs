@@ -9,11 +9,10 @@
 
 use crate::action::Action;
 use crate::components::{ActionType, AgentRole, Data, GameState, Ip, Network, Service};
-use crate::firewall::{is_private, Firewall};
+use crate::firewall::Firewall;
+use crate::rng::{seeded_rng, GameRng, WORLD_STREAM};
 use crate::scenario::{logfile, Topology};
 use crate::task::TaskConfig;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -76,7 +75,7 @@ pub enum StepError {
     #[error("{0} is not a game action")]
     NotAGameAction(ActionType),
     #[error(transparent)]
-    Malformed(#[from] crate::action::ActionError),
+    Malformed(#[from] crate::decode::ActionError),
 }
 
 /// Bytes a host's logfile may hold within an episode; older entries are dropped first. Far
@@ -147,20 +146,9 @@ pub struct World {
     /// Registered agents' knowledge, by id (ordered, so resolution order is deterministic).
     pub(crate) agents: BTreeMap<AgentId, AgentKnowledge>,
     /// The game's generator for keyword resolution and address remapping.
-    pub(crate) rng: ChaCha8Rng,
+    pub(crate) rng: GameRng,
     /// Per-role goal description, with addresses rewritten after topology changes.
     pub(crate) goal_descriptions: [String; 3],
-}
-
-/// Stream of the seeded generator the world draws from (the defender uses another).
-pub const WORLD_RNG_STREAM: u64 = 0;
-
-/// A ChaCha8 generator for `seed` on the given stream, so that the world and the global
-/// defender draw independent, reproducible sequences from one game seed.
-pub fn seeded_rng(seed: i64, stream: u64) -> ChaCha8Rng {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed as u64);
-    rng.set_stream(stream);
-    rng
 }
 
 fn role_slot(role: AgentRole) -> usize {
@@ -189,7 +177,7 @@ impl World {
             fw_blocks: BTreeMap::new(),
             block_authors: HashMap::new(),
             agents: BTreeMap::new(),
-            rng: seeded_rng(seed, WORLD_RNG_STREAM),
+            rng: seeded_rng(seed, WORLD_STREAM),
             goal_descriptions: [
                 task.attacker.goal_description.clone(),
                 task.defender.goal_description.clone(),
@@ -271,7 +259,7 @@ impl World {
     /// agent's start and goal anew (in agent id order).
     pub fn reset(&mut self, seed: Option<i64>, topology_change: bool) {
         if let Some(seed) = seed {
-            self.rng = seeded_rng(seed, WORLD_RNG_STREAM);
+            self.rng = seeded_rng(seed, WORLD_STREAM);
         }
         if topology_change && self.task.use_dynamic_addresses {
             self.change_addresses();
@@ -318,7 +306,7 @@ impl World {
                 let net = action.target_network().expect("checked");
                 for i in 0..self.ips.len() {
                     let ip = self.ips[i];
-                    if !net.contains(ip.0) {
+                    if !net.contains(ip) {
                         continue;
                     }
                     if self.firewall_allows(src, ip) {
@@ -498,11 +486,6 @@ impl World {
             let have = s.known_blocks.get(host);
             attackers.iter().filter(|a| *a != host).all(|a| have.is_some_and(|h| h.contains(a)))
         })
-    }
-
-    /// True when the address is private in upstream's sense.
-    pub fn is_private_ip(ip: Ip) -> bool {
-        is_private(ip.0)
     }
 }
 

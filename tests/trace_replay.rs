@@ -1,13 +1,12 @@
-//! Replays every reference episode (`tests/reference/traces/`) directly against the world and
-//! the episode logic, with no network: the same actions must give the same observations,
-//! compared without regard to set order and ignoring data `size` and `content`.
+//! Replays every reference episode (`tests/reference/traces/`, recorded from the Python
+//! server) through the game's rules with no network: the same actions must give the same
+//! observations, compared without regard to set order and ignoring data `size` and `content`.
 
-use netsecgame::action::Action;
-use netsecgame::components::{AgentRole, Reward};
-use netsecgame::episode::{any_attacker_playing, assign_end_rewards, episode_over, EpisodeAgent};
-use netsecgame::pyjson::to_py_json;
+use netsecgame::action::{Action, ResetOptions};
+use netsecgame::components::AgentRole;
+use netsecgame::game::{Effect, GameSettings, LocalGame};
+use netsecgame::protocol::{encode_reply, Reply, ToAgent};
 use netsecgame::task::TaskConfig;
-use netsecgame::world::World;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -35,42 +34,51 @@ fn trace_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/reference/traces")
 }
 
+/// The one reply in `effects`.
+fn reply(effects: Vec<Effect>, at: &str) -> Reply {
+    let mut replies = effects.into_iter().filter_map(|e| match e {
+        Effect::Reply { reply, .. } => Some(reply),
+        _ => None,
+    });
+    let r = replies.next().unwrap_or_else(|| panic!("{at}: no reply"));
+    assert!(replies.next().is_none(), "{at}: more than one reply");
+    r
+}
+
+/// The observation of a reply, in its wire form (state, reward, end, info).
+fn observation(reply: &Reply, at: &str) -> Value {
+    let mut out = Vec::new();
+    encode_reply(&mut out, ToAgent("127.0.0.1", 1), reply);
+    out.truncate(out.len() - 3);
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert!(v["observation"].is_object(), "{at}: {v}");
+    v["observation"].clone()
+}
+
+/// Replays one trace through the game's own rules (the referee with the world and the global
+/// defender, as the server runs them) and compares every observation.
 fn replay(scenario: &str, seed: u32) -> usize {
     let dir = trace_dir();
     let task = Arc::new(TaskConfig::load(&dir.join(format!("{scenario}.task.yaml"))).unwrap());
     let text = std::fs::read_to_string(dir.join(format!("{scenario}_seed{seed}.jsonl"))).unwrap();
-    let mut world = World::new(task.clone(), 42);
-    let mut ep = EpisodeAgent::new(AgentRole::Attacker);
-    let max_steps = task.attacker.max_steps;
+    let mut game = LocalGame::new(GameSettings::new(task), 42);
+    let id = game.connect("trace").unwrap();
     let mut checked = 0;
     for (n, line) in text.lines().enumerate() {
         let rec: Value = serde_json::from_str(line).unwrap();
         let at = format!("{scenario} seed {seed} line {} (ep {} t {})", n + 1, rec["ep"], rec["t"]);
-        let (expected, state, reward, end, info) =
-            if let Some(obs) = rec.get("obs").filter(|_| rec.get("act").is_none()) {
-                let state = world.add_agent(1, AgentRole::Attacker);
-                (obs, state, Reward::Int(0), false, Value::Object(Default::default()))
-            } else if let Some(obs) = rec.get("reset") {
-                world.reset(None, false);
-                ep.reset();
-                (obs, world.agent(1).unwrap().state.clone(), Reward::Int(0), false, Value::Object(Default::default()))
-            } else {
-                let action = Action::from_value(&rec["act"]).unwrap_or_else(|e| panic!("{at}: {e}"));
-                ep.steps += 1;
-                let outcome = world.step(1, &action).unwrap_or_else(|e| panic!("{at}: {e}"));
-                ep.after_step(outcome.goal_reached, false, max_steps, task.rewards.step);
-                let ended = episode_over(&ep, any_attacker_playing([&ep]));
-                if ended {
-                    assign_end_rewards([&mut ep], &task.rewards);
-                }
-                let info: Value = serde_json::from_str(&to_py_json(&ep.info())).unwrap();
-                (&rec["obs"], world.agent(1).unwrap().state.clone(), ep.reward, ended, info)
-            };
-        let ours: Value = serde_json::from_str(&to_py_json(&*state)).unwrap();
-        assert_eq!(normalise(&ours), normalise(&expected["state"]), "{at}: state");
-        assert_eq!(serde_json::to_value(reward.as_f64() as i64).unwrap(), expected["reward"], "{at}: reward");
-        assert_eq!(Value::Bool(end), expected["end"], "{at}: end");
-        assert_eq!(info, expected["info"], "{at}: info");
+        let (expected, request) = if let Some(obs) = rec.get("obs").filter(|_| rec.get("act").is_none()) {
+            (obs, Action::join_game("trace", AgentRole::Attacker))
+        } else if let Some(obs) = rec.get("reset") {
+            (obs, Action::reset_game(ResetOptions::default()))
+        } else {
+            (&rec["obs"], Action::from_value(&rec["act"]).unwrap_or_else(|e| panic!("{at}: {e}")))
+        };
+        let ours = observation(&reply(game.request(id, request), &at), &at);
+        assert_eq!(normalise(&ours["state"]), normalise(&expected["state"]), "{at}: state");
+        assert_eq!(ours["reward"].as_f64(), expected["reward"].as_f64(), "{at}: reward");
+        assert_eq!(ours["end"], expected["end"], "{at}: end");
+        assert_eq!(ours["info"], expected["info"], "{at}: info");
         checked += 1;
     }
     checked

@@ -1,47 +1,83 @@
-//! The load generator behind `netsecgame bench`: N concurrent clients play episodes against a
-//! server (an in-process one by default, or any address) and we report steps per second and
-//! request latency percentiles.
+//! `netsecgame bench`: throughput of the two paths into a game.
 //!
-//! Each client is an attacker on the default task's start hosts cycling through a scan, a
-//! service scan, an exploit and a service scan of the exploited host; episodes end at `max_steps` and every client
-//! then asks for a reset, so the episode-end and reset barriers are part of the measurement.
+//! * Over TCP ([`run_tcp`]): N concurrent clients play against a server (an in-process one
+//!   by default, or any address) and we report steps per second and request latency
+//!   percentiles. Each client is an attacker on the default task's start hosts cycling
+//!   through a scan, a service scan, an exploit and a service scan of the exploited host;
+//!   episodes end at `max_steps` and every client then asks for a reset, so the episode-end
+//!   and reset barriers are part of the measurement.
+//! * In-process ([`run_in_process`]): N games spread over one arbiter per core, each with a
+//!   random attacker and a random defender playing through typed messages.
 
+use crate::agents::{EpisodeSeen, LocalAgent, PlayPlan, Reports};
 use crate::client::{Client, ClientError};
-use netsecgame::action::{Action, Param};
-use netsecgame::components::{ActionType, AgentRole, Ip, Service};
+use crate::game::{Game, GameConfig};
+use actix::prelude::*;
+use hdrhistogram::Histogram;
+use netsecgame::action::{Action, ResetOptions};
+use netsecgame::agents::RandomAgent;
+use netsecgame::components::{AgentRole, Ip, Service};
+use netsecgame::game::GameSettings;
+use netsecgame::scenario::Topology;
+use netsecgame::task::{BlockSpec, HostSpec, TaskConfig};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The default bench task: the default task with 100-step episodes.
-pub fn bench_task_yaml() -> String {
-    netsecgame::task::DEFAULT_TASK.replace("max_steps: 50", "max_steps: 100")
+/// Cores available to this process.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// What one run measured.
-#[derive(Debug, Clone)]
-pub struct BenchReport {
+/// The TCP bench task: the default task with 100-step episodes.
+pub fn tcp_task() -> TaskConfig {
+    let mut task = TaskConfig::default_task();
+    task.attacker.max_steps = Some(100);
+    task
+}
+
+/// The in-process bench task on `scenario`: 100-step episodes; an attacker starting on a
+/// random start host that must control every private host (random play rarely does); a
+/// defender on every private host that must block the attackers at the first public host.
+pub fn in_process_task(scenario: &str) -> Result<TaskConfig, netsecgame::scenario::ScenarioError> {
+    let mut task = TaskConfig::default_task();
+    if scenario != task.topology.name {
+        let topology = Arc::new(Topology::load(scenario, None)?);
+        task.attacker.start = Default::default();
+        task.attacker.start.controlled_hosts = vec![HostSpec::Random];
+        task.attacker.goal = Default::default();
+        task.attacker.goal.controlled_hosts = vec![HostSpec::AllLocal];
+        task.attacker.goal_description = "Control every private host".into();
+        task.defender.goal = Default::default();
+        if let Some((ip, _)) = topology.ips.iter().find(|(ip, _)| !ip.is_private()) {
+            task.defender.goal.known_blocks = vec![(*ip, BlockSpec::AllAttackers)];
+        }
+        task.topology = topology;
+    }
+    task.attacker.max_steps = Some(100);
+    task.defender.max_steps = Some(100);
+    task.required_players = 2;
+    Ok(task)
+}
+
+/// What one TCP run measured.
+pub struct TcpReport {
     pub agents: usize,
     pub steps: u64,
     pub resets: u64,
     pub elapsed: Duration,
-    /// Game-action round trips, in microseconds, sorted.
-    pub latencies_us: Vec<u32>,
+    /// Game-action round trips, in microseconds.
+    pub latency_us: Histogram<u64>,
 }
 
-impl BenchReport {
+impl TcpReport {
     pub fn steps_per_second(&self) -> f64 {
         self.steps as f64 / self.elapsed.as_secs_f64()
     }
 
-    pub fn percentile(&self, p: f64) -> u32 {
-        if self.latencies_us.is_empty() {
-            return 0;
-        }
-        let i = ((self.latencies_us.len() - 1) as f64 * p).round() as usize;
-        self.latencies_us[i]
-    }
-
     pub fn summary(&self) -> String {
+        let h = &self.latency_us;
         format!(
             "agents {:>3}  steps {:>9}  resets {:>6}  {:>6.2} s  {:>10.0} steps/s  latency p50 {} us  p90 {} us  p99 {} us  max {} us",
             self.agents,
@@ -49,10 +85,10 @@ impl BenchReport {
             self.resets,
             self.elapsed.as_secs_f64(),
             self.steps_per_second(),
-            self.percentile(0.5),
-            self.percentile(0.9),
-            self.percentile(0.99),
-            self.latencies_us.last().copied().unwrap_or(0),
+            h.value_at_quantile(0.5),
+            h.value_at_quantile(0.9),
+            h.value_at_quantile(0.99),
+            h.max(),
         )
     }
 }
@@ -62,38 +98,36 @@ fn plan() -> Vec<Action> {
     let smb = Ip::v4(192, 168, 1, 2);
     let service = Service::new("microsoft-ds", "passive", "10.0.19041", false);
     vec![
-        Action::new(
-            ActionType::ScanNetwork,
-            vec![Param::SourceHost(router), Param::TargetNetwork("192.168.1.0/24".parse().expect("valid"))],
-        ),
-        Action::new(ActionType::FindServices, vec![Param::SourceHost(router), Param::TargetHost(smb)]),
-        Action::new(
-            ActionType::ExploitService,
-            vec![Param::SourceHost(router), Param::TargetHost(smb), Param::TargetService(service)],
-        ),
+        Action::scan_network(router, "192.168.1.0/24".parse().expect("valid")),
+        Action::find_services(router, smb),
+        Action::exploit_service(router, smb, service),
         // Service scan of a controlled host (local services too). FindData is left out: it
         // returns the whole logfile, which many agents on one host grow quickly.
-        Action::new(ActionType::FindServices, vec![Param::SourceHost(smb), Param::TargetHost(smb)]),
+        Action::find_services(smb, smb),
     ]
 }
 
-async fn agent(addr: SocketAddr, n: usize, until: Instant) -> Result<(u64, u64, Vec<u32>), ClientError> {
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds")
+}
+
+async fn tcp_agent(addr: SocketAddr, n: usize, until: Instant) -> Result<(u64, u64, Histogram<u64>), ClientError> {
     let mut client = Client::connect(addr).await?;
     client.register(&format!("bench{n}"), AgentRole::Attacker).await?;
     let plan = plan();
-    let mut latencies = Vec::with_capacity(1 << 16);
+    let mut latency = histogram();
     let (mut steps, mut resets) = (0u64, 0u64);
     let mut i = 0;
     loop {
         let t = Instant::now();
         let obs = client.step(&plan[i % plan.len()]).await?;
-        latencies.push(t.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
+        let _ = latency.record(t.elapsed().as_micros().max(1) as u64);
         steps += 1;
         i += 1;
         if obs.end {
             // Everyone resets after each episode, so stopping here never strands a peer at
             // the reset barrier.
-            client.reset(false, false, None).await?;
+            client.reset(ResetOptions::default()).await?;
             resets += 1;
             i = 0;
             if Instant::now() >= until {
@@ -102,16 +136,16 @@ async fn agent(addr: SocketAddr, n: usize, until: Instant) -> Result<(u64, u64, 
         }
     }
     client.quit().await?;
-    Ok((steps, resets, latencies))
+    Ok((steps, resets, latency))
 }
 
 /// Runs `agents` clients against `addr` for about `duration` (whole episodes).
-pub fn run(
+pub fn run_tcp(
     addr: SocketAddr,
     agents: usize,
     duration: Duration,
     client_threads: usize,
-) -> Result<BenchReport, ClientError> {
+) -> Result<TcpReport, ClientError> {
     let rt = if client_threads <= 1 {
         tokio::runtime::Builder::new_current_thread().enable_all().build()?
     } else {
@@ -120,16 +154,109 @@ pub fn run(
     rt.block_on(async move {
         let start = Instant::now();
         let until = start + duration;
-        let tasks: Vec<_> = (0..agents).map(|n| tokio::spawn(agent(addr, n, until))).collect();
-        let mut report = BenchReport { agents, steps: 0, resets: 0, elapsed: Duration::ZERO, latencies_us: Vec::new() };
+        let tasks: Vec<_> = (0..agents).map(|n| tokio::spawn(tcp_agent(addr, n, until))).collect();
+        let mut report = TcpReport { agents, steps: 0, resets: 0, elapsed: Duration::ZERO, latency_us: histogram() };
         for t in tasks {
-            let (steps, resets, lat) = t.await.map_err(|e| ClientError::BadReply(e.to_string()))??;
+            let (steps, resets, latency) = t.await.map_err(|e| ClientError::BadReply(e.to_string()))??;
             report.steps += steps;
             report.resets += resets;
-            report.latencies_us.extend(lat);
+            let _ = report.latency_us.add(latency);
         }
         report.elapsed = start.elapsed();
-        report.latencies_us.sort_unstable();
         Ok(report)
     })
+}
+
+/// What one in-process run measured.
+#[derive(Debug, Clone)]
+pub struct InProcessReport {
+    pub games: usize,
+    pub threads: usize,
+    pub steps: u64,
+    pub episodes: u64,
+    pub elapsed: Duration,
+    /// Resident set size at the end, in KiB.
+    pub rss_kib: u64,
+}
+
+impl InProcessReport {
+    pub fn steps_per_second(&self) -> f64 {
+        self.steps as f64 / self.elapsed.as_secs_f64()
+    }
+
+    pub fn summary(&self) -> String {
+        format!(
+            "games {:>5}  threads {}  steps {:>10}  episodes {:>8}  {:>6.2} s  RSS {} KiB\naggregate_steps_per_s={:.0}",
+            self.games,
+            self.threads,
+            self.steps,
+            self.episodes,
+            self.elapsed.as_secs_f64(),
+            self.rss_kib,
+            self.steps_per_second()
+        )
+    }
+}
+
+/// Counts steps and episodes the agents report.
+struct Tally {
+    steps: Arc<AtomicU64>,
+    episodes: Arc<AtomicU64>,
+}
+
+impl Actor for Tally {
+    type Context = Context<Self>;
+}
+
+impl Handler<EpisodeSeen> for Tally {
+    type Result = ();
+    fn handle(&mut self, e: EpisodeSeen, _: &mut Context<Self>) {
+        self.steps.fetch_add(e.steps, Ordering::Relaxed);
+        self.episodes.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Plays `games` games of random attacker vs random defender on `threads` arbiters for
+/// `duration`; steps of episodes finished within the time are counted. Must run inside an
+/// actix system.
+pub async fn run_in_process(task: TaskConfig, games: usize, threads: usize, duration: Duration) -> InProcessReport {
+    let task = Arc::new(task);
+    let steps = Arc::new(AtomicU64::new(0));
+    let episodes = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let arbiters: Vec<ArbiterHandle> = (0..threads.max(1)).map(|_| Arbiter::new().handle()).collect();
+    let start = Instant::now();
+    for g in 0..games {
+        let task = task.clone();
+        let (steps, episodes, stop) = (steps.clone(), episodes.clone(), stop.clone());
+        arbiters[g % arbiters.len()].spawn(async move {
+            // Each arbiter counts its own steps: no message crosses a thread while playing.
+            let tally = Tally { steps, episodes }.start();
+            let game = Game::start(GameConfig::new(GameSettings::new(task), g as i64, std::env::temp_dir()));
+            let agents: [(Box<dyn netsecgame::agents::Agent>, &str); 2] = [
+                (Box::new(RandomAgent::attacker(2 * g as u64)), "attacker"),
+                (Box::new(RandomAgent::defender(2 * g as u64 + 1)), "defender"),
+            ];
+            for (agent, name) in agents {
+                let plan = PlayPlan { stop: Some(stop.clone()), ..PlayPlan::new(name, u64::MAX) };
+                let reports = Reports { episodes: Some(tally.clone().recipient()), stopped: None };
+                LocalAgent::new(agent, plan, game.coordinator.clone(), reports).start();
+            }
+        });
+    }
+    actix_rt::time::sleep(duration).await;
+    let elapsed = start.elapsed();
+    let report = InProcessReport {
+        games,
+        threads: arbiters.len(),
+        steps: steps.load(Ordering::Relaxed),
+        episodes: episodes.load(Ordering::Relaxed),
+        elapsed,
+        rss_kib: memory_stats::memory_stats().map_or(0, |m| m.physical_mem as u64 / 1024),
+    };
+    stop.store(true, Ordering::Relaxed);
+    for a in arbiters {
+        a.stop();
+    }
+    report
 }

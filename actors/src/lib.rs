@@ -1,16 +1,17 @@
-//! NetSecGame actor runtime on actix: one actor per connection (`session`), and per game a
-//! `coordinator`, a `world`, a global `defender` and a trajectory `recorder`, exchanging the
-//! typed messages of `messages`. The rules live in the `netsecgame` crate; this crate only
-//! schedules them and talks TCP.
+//! NetSecGame actor runtime on actix.
+//!
+//! * [`game`]: one game as actors (coordinator, world, global defender, trajectory recorder);
+//!   the rules themselves are plain code in the `netsecgame` crate.
+//! * [`transports`]: how agents reach a game (TCP sessions; in-process agents are actors).
+//! * [`agents`]: running an agent in-process or over TCP; [`client`] is the TCP client.
+//! * [`server`]: serving a game on a port; [`testkit`]: a game inside a test, no ports.
+//! * [`tournament`], [`bench`]: built on the above.
 
 pub mod agents;
 pub mod bench;
 pub mod client;
-pub mod coordinator;
-pub mod defender;
-pub mod messages;
-pub mod recorder;
+pub mod game;
 pub mod server;
-pub mod session;
+pub mod testkit;
 pub mod tournament;
-pub mod world;
+pub mod transports;

@@ -1,15 +1,15 @@
 //! `netsecgame tournament`: pairings of built-in agents over many episodes, K concurrent games
-//! in one process, each game a full actor set of its own serving on a loopback port.
+//! in one process, each game a full actor set of its own with the agents in-process.
 //!
 //! Results are aggregated as they arrive (nothing per episode is kept), so a run can go on for
 //! hours with flat memory; the resident set size is sampled after warm-up and at the end.
 
-use crate::agents::runner::{AgentActor, AgentDone, EpisodeReport};
-use crate::agents::AgentKind;
-use crate::server::{game_settings, serve, start_game};
-use crate::session::SessionSettings;
+use crate::agents::{AgentStopped, LocalAgent, PlayPlan, Reports};
+use crate::game::{Game, GameConfig, GameEvent};
 use actix::prelude::*;
+use netsecgame::agents::BuiltinAgent as AgentKind;
 use netsecgame::components::AgentStatus;
+use netsecgame::game::{EpisodeEnd, EpisodeRecord, GameSettings};
 use netsecgame::task::TaskConfig;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -106,8 +106,7 @@ impl Tournament {
             for (slot, name) in [("attacker", &p.attacker), ("defender", &p.defender), ("benign", &p.benign)] {
                 let Some(name) = name else { continue };
                 let kind = AgentKind::parse(name).ok_or_else(|| {
-                    let known: Vec<&str> = AgentKind::ALL.iter().map(|k| k.name()).collect();
-                    invalid(format!("pairing `{}`: unknown {slot} `{name}` (known: {})", p.name, known.join(", ")))
+                    invalid(format!("pairing `{}`: unknown {slot} `{name}` (known: {})", p.name, AgentKind::names()))
                 })?;
                 if kind.role().name().to_ascii_lowercase() != slot {
                     return Err(invalid(format!("pairing `{}`: `{name}` cannot play the {slot} slot", p.name)));
@@ -149,16 +148,16 @@ pub struct AgentStats {
 }
 
 impl AgentStats {
-    fn add(&mut self, r: &EpisodeReport) {
+    fn add(&mut self, r: &EpisodeRecord) {
         self.episodes += 1;
-        match r.end_reason {
-            Some(AgentStatus::Success) => self.wins += 1,
-            Some(AgentStatus::Fail) => self.detected += 1,
-            Some(AgentStatus::TimeoutReached) => self.timeouts += 1,
+        match r.end {
+            EpisodeEnd::Finished(AgentStatus::Success) => self.wins += 1,
+            EpisodeEnd::Finished(AgentStatus::Fail) => self.detected += 1,
+            EpisodeEnd::Finished(AgentStatus::TimeoutReached) => self.timeouts += 1,
             _ => {}
         }
         self.return_sum += r.episode_return;
-        self.steps_sum += u64::from(r.steps);
+        self.steps_sum += r.steps;
         self.blocks_sum += u64::from(r.blocks);
     }
 
@@ -276,9 +275,11 @@ pub fn rss_kib() -> u64 {
 /// Per-kind aggregates of a pairing, and the agents' errors.
 type PairingOutcome = (BTreeMap<AgentKind, AgentStats>, Vec<String>);
 
-/// Collects reports of one pairing.
+/// Collects the referee's records of one pairing's games.
 struct Collector {
     stats: BTreeMap<AgentKind, AgentStats>,
+    /// Agent names (`<kind>_<game>`) to kinds.
+    kinds: BTreeMap<String, AgentKind>,
     /// The kind whose episodes count as the pairing's episodes (its first agent).
     lead: AgentKind,
     counter: Arc<AtomicU64>,
@@ -291,21 +292,27 @@ impl Actor for Collector {
     type Context = Context<Self>;
 }
 
-impl Handler<EpisodeReport> for Collector {
+impl Handler<GameEvent> for Collector {
     type Result = ();
-    fn handle(&mut self, r: EpisodeReport, _: &mut Context<Self>) {
-        if r.kind == self.lead {
+    fn handle(&mut self, event: GameEvent, _: &mut Context<Self>) {
+        let GameEvent::EpisodeEnded(r) = event;
+        // Episodes cut short by an agent's own departure at the end of its plan do not count.
+        if r.end == EpisodeEnd::Left || r.end == EpisodeEnd::Reset {
+            return;
+        }
+        let Some(&kind) = self.kinds.get(&r.name) else { return };
+        if kind == self.lead {
             self.counter.fetch_add(1, Ordering::Relaxed);
         }
-        self.stats.entry(r.kind).or_default().add(&r);
+        self.stats.entry(kind).or_default().add(&r);
     }
 }
 
-impl Handler<AgentDone> for Collector {
+impl Handler<AgentStopped> for Collector {
     type Result = ();
-    fn handle(&mut self, d: AgentDone, ctx: &mut Context<Self>) {
+    fn handle(&mut self, d: AgentStopped, ctx: &mut Context<Self>) {
         if let Some(e) = d.error {
-            self.errors.push(format!("{}: {e}", d.kind.name()));
+            self.errors.push(format!("{}: {e}", d.name));
         }
         self.agents_left -= 1;
         if self.agents_left == 0 {
@@ -317,18 +324,26 @@ impl Handler<AgentDone> for Collector {
     }
 }
 
-/// Plays one pairing over `games` concurrent games.
+/// Plays one pairing over `games` concurrent games, spread over one arbiter per core.
 async fn run_pairing(
     t: &Tournament,
     pairing: &Pairing,
     index: usize,
     counter: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
+    arbiters: &[ArbiterHandle],
 ) -> PairingOutcome {
     let per_game = t.episodes.map_or(u64::MAX, |e| e.div_ceil(t.games as u64));
     let (tx, rx) = tokio::sync::oneshot::channel();
+    let mut kinds = BTreeMap::new();
+    for g in 0..t.games {
+        for kind in &pairing.agents {
+            kinds.insert(format!("{}_{g}", kind.name()), *kind);
+        }
+    }
     let collector = Collector {
         stats: BTreeMap::new(),
+        kinds,
         lead: pairing.agents[0],
         counter,
         agents_left: t.games * pairing.agents.len(),
@@ -336,40 +351,35 @@ async fn run_pairing(
         finished: Some(tx),
     }
     .start();
-    let mut servers = Vec::new();
     for g in 0..t.games {
         let mut task = (*pairing.task).clone();
         task.required_players = pairing.agents.len();
-        let settings = game_settings(Arc::new(task), pairing.agents.len() + 4, t.trajectory_dir.clone());
-        let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
-            Ok(l) => l,
-            Err(e) => {
-                let _ = collector.send(AgentDone { kind: pairing.agents[0], error: Some(e.to_string()) }).await;
-                continue;
+        let mut settings = GameSettings::new(Arc::new(task));
+        settings.max_agents = pairing.agents.len() + 4;
+        let config = GameConfig::new(settings, (t.seed + g as u64) as i64, t.trajectory_dir.clone());
+        let arbiter = &arbiters[g % arbiters.len()];
+        let agents: Vec<(AgentKind, PlayPlan, u64)> = pairing
+            .agents
+            .iter()
+            .enumerate()
+            .map(|(a, kind)| {
+                let plan =
+                    PlayPlan { stop: Some(stop.clone()), ..PlayPlan::new(format!("{}_{g}", kind.name()), per_game) };
+                (*kind, plan, t.seed ^ ((index as u64) << 32) ^ ((g as u64) << 8) ^ a as u64)
+            })
+            .collect();
+        let collector = collector.clone();
+        // The game and its agents live on one arbiter: their messages never cross threads.
+        arbiter.spawn(async move {
+            let game = Game::start(config);
+            game.subscribe(collector.clone().recipient());
+            for (kind, plan, seed) in agents {
+                let reports = Reports { episodes: None, stopped: Some(collector.clone().recipient()) };
+                LocalAgent::new(kind.create(seed), plan, game.coordinator.clone(), reports).start();
             }
-        };
-        let addr = listener.local_addr().expect("bound");
-        let game = start_game(settings, (t.seed + g as u64) as i64);
-        servers.push(actix_rt::spawn(serve(listener, game, SessionSettings::default(), Vec::new())));
-        for (a, kind) in pairing.agents.iter().enumerate() {
-            AgentActor {
-                kind: *kind,
-                name: format!("{}_{g}", kind.name()),
-                server: addr,
-                episodes: per_game,
-                stop: stop.clone(),
-                seed: t.seed ^ ((index as u64) << 32) ^ ((g as u64) << 8) ^ a as u64,
-                reports: collector.clone().recipient(),
-                done: collector.clone().recipient(),
-            }
-            .start();
-        }
+        });
     }
-    let result = rx.await.unwrap_or_default();
-    for s in servers {
-        s.abort();
-    }
-    result
+    rx.await.unwrap_or_default()
 }
 
 /// Runs the tournament in the current actix system. `progress` prints to stderr every second.
@@ -406,6 +416,7 @@ pub async fn run(t: Tournament, progress: bool) -> TournamentReport {
             }
         })
     };
+    let arbiters: Vec<ArbiterHandle> = (0..crate::bench::cores()).map(|_| Arbiter::new().handle()).collect();
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     for (i, pairing) in t.pairings.iter().enumerate() {
@@ -417,7 +428,7 @@ pub async fn run(t: Tournament, progress: bool) -> TournamentReport {
                 stop.store(true, Ordering::Relaxed);
             });
         }
-        let (stats, errs) = run_pairing(&t, pairing, i, counter.clone(), stop).await;
+        let (stats, errs) = run_pairing(&t, pairing, i, counter.clone(), stop, &arbiters).await;
         errors.extend(errs.into_iter().map(|e| format!("{}: {e}", pairing.name)));
         for kind in &pairing.agents {
             let s = stats.get(kind).cloned().unwrap_or_default();
@@ -438,6 +449,9 @@ pub async fn run(t: Tournament, progress: bool) -> TournamentReport {
     }
     done.store(true, Ordering::Relaxed);
     ticker.abort();
+    for a in arbiters {
+        a.stop();
+    }
     let seconds = start.elapsed().as_secs_f64();
     let episodes = counter.load(Ordering::Relaxed);
     let rss_end = rss_kib();

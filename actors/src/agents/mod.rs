@@ -1,142 +1,61 @@
-//! Built-in agents. Each is a [`Policy`] (observation in, action out) driven by an
-//! [`runner::AgentActor`], an actix actor that plays over the real TCP protocol with the Rust
-//! [`crate::client::Client`], exactly as an external agent would.
+//! Running agents: the same [`Agent`](netsecgame::agents::Agent) in-process ([`LocalAgent`],
+//! an actor exchanging typed messages with a game's coordinator, at memory speed) or over TCP
+//! against any server ([`play_remote`], with the Rust [`Client`](crate::client::Client)).
+//! Both report every finished episode and how the agent stopped.
 
-pub mod benign;
-pub mod log_defender;
-pub mod random;
-pub mod runner;
-pub mod scripted;
+mod local;
+mod remote;
 
-use crate::client::Observation;
-use netsecgame::action::{Action, BlockKey, Param};
-use netsecgame::components::{ActionType, AgentRole, GameState, Ip};
-use rand_chacha::ChaCha8Rng;
+pub use local::LocalAgent;
+pub use remote::play_remote;
 
-/// Chooses actions.
-pub trait Policy: Send {
-    /// Called with the first observation of every episode.
-    fn reset(&mut self, _obs: &Observation) {}
-    /// The next action.
-    fn act(&mut self, obs: &Observation, rng: &mut ChaCha8Rng) -> Action;
+use actix::prelude::*;
+use netsecgame::components::AgentStatus;
+
+/// How many episodes an agent plays, and when it stops early.
+#[derive(Debug, Clone)]
+pub struct PlayPlan {
+    /// The name it joins with.
+    pub name: String,
+    /// Episodes to play before quitting.
+    pub episodes: u64,
+    /// Set to stop at the next episode boundary.
+    pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
-/// The built-in agents, by the names tournament files use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum AgentKind {
-    RandomAttacker,
-    ScriptedAttacker,
-    RandomDefender,
-    LogDefender,
-    Benign,
-}
-
-impl AgentKind {
-    pub const ALL: [AgentKind; 5] = [
-        AgentKind::RandomAttacker,
-        AgentKind::ScriptedAttacker,
-        AgentKind::RandomDefender,
-        AgentKind::LogDefender,
-        AgentKind::Benign,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            AgentKind::RandomAttacker => "random_attacker",
-            AgentKind::ScriptedAttacker => "scripted_attacker",
-            AgentKind::RandomDefender => "random_defender",
-            AgentKind::LogDefender => "log_defender",
-            AgentKind::Benign => "benign",
-        }
+impl PlayPlan {
+    pub fn new(name: impl Into<String>, episodes: u64) -> Self {
+        PlayPlan { name: name.into(), episodes, stop: None }
     }
 
-    pub fn parse(text: &str) -> Option<AgentKind> {
-        AgentKind::ALL.into_iter().find(|k| k.name() == text)
-    }
-
-    pub fn role(self) -> AgentRole {
-        match self {
-            AgentKind::RandomAttacker | AgentKind::ScriptedAttacker => AgentRole::Attacker,
-            AgentKind::RandomDefender | AgentKind::LogDefender => AgentRole::Defender,
-            AgentKind::Benign => AgentRole::Benign,
-        }
-    }
-
-    pub fn policy(self) -> Box<dyn Policy> {
-        match self {
-            AgentKind::RandomAttacker => Box::new(random::RandomAgent { with_blocks: false }),
-            AgentKind::ScriptedAttacker => Box::new(scripted::ScriptedAttacker::default()),
-            AgentKind::RandomDefender => Box::new(random::RandomAgent { with_blocks: true }),
-            AgentKind::LogDefender => Box::new(log_defender::LogDefender::default()),
-            AgentKind::Benign => Box::new(benign::BenignUser),
-        }
+    fn should_stop(&self, played: u64) -> bool {
+        played >= self.episodes || self.stop.as_ref().is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
     }
 }
 
-pub fn scan(src: Ip, net: netsecgame::components::Network) -> Action {
-    Action::new(ActionType::ScanNetwork, vec![Param::SourceHost(src), Param::TargetNetwork(net)])
+/// One of the agent's finished episodes, as the agent saw it.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct EpisodeSeen {
+    pub name: String,
+    pub end_reason: Option<AgentStatus>,
+    /// Sum of the rewards received (the last one includes the end reward).
+    pub episode_return: f64,
+    pub steps: u64,
 }
 
-pub fn find_services(src: Ip, target: Ip) -> Action {
-    Action::new(ActionType::FindServices, vec![Param::SourceHost(src), Param::TargetHost(target)])
+/// The agent stopped: it played its episodes, was told to stop, or failed.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct AgentStopped {
+    pub name: String,
+    pub episodes: u64,
+    pub error: Option<String>,
 }
 
-pub fn find_data(src: Ip, target: Ip) -> Action {
-    Action::new(ActionType::FindData, vec![Param::SourceHost(src), Param::TargetHost(target)])
-}
-
-pub fn block(src: Ip, target: Ip, blocked: Ip) -> Action {
-    Action::new(
-        ActionType::BlockIP,
-        vec![Param::SourceHost(src), Param::TargetHost(target), Param::Blocked(BlockKey::BlockedHost, blocked)],
-    )
-}
-
-/// Every action that makes sense from `state` (upstream's `generate_valid_actions`):
-/// scans of known networks, service scans of known hosts, exploits of known services, data
-/// searches on controlled hosts, exfiltration of known data between controlled hosts, and
-/// optionally blocks between controlled hosts and known hosts.
-pub fn valid_actions(state: &GameState, with_blocks: bool) -> Vec<Action> {
-    let mut out = Vec::new();
-    for &src in &state.controlled_hosts {
-        for &net in &state.known_networks {
-            out.push(scan(src, net));
-        }
-        for &host in &state.known_hosts {
-            out.push(find_services(src, host));
-        }
-        for (&host, services) in &state.known_services {
-            for s in services {
-                out.push(Action::new(
-                    ActionType::ExploitService,
-                    vec![Param::SourceHost(src), Param::TargetHost(host), Param::TargetService(s.clone())],
-                ));
-            }
-        }
-        for &host in &state.controlled_hosts {
-            out.push(find_data(src, host));
-        }
-        if let Some(data) = state.known_data.get(&src) {
-            for d in data {
-                for &target in &state.controlled_hosts {
-                    if target != src {
-                        out.push(Action::new(
-                            ActionType::ExfiltrateData,
-                            vec![Param::SourceHost(src), Param::TargetHost(target), Param::Data(d.clone())],
-                        ));
-                    }
-                }
-            }
-        }
-        if with_blocks {
-            for &target in &state.controlled_hosts {
-                for &blocked in &state.known_hosts {
-                    if blocked != target {
-                        out.push(block(src, target, blocked));
-                    }
-                }
-            }
-        }
-    }
-    out
+/// Where an agent's reports go (either may be absent).
+#[derive(Clone, Default)]
+pub struct Reports {
+    pub episodes: Option<Recipient<EpisodeSeen>>,
+    pub stopped: Option<Recipient<AgentStopped>>,
 }

@@ -157,7 +157,18 @@ fn validate_accepts_good_tasks_and_explains_broken_ones() {
     }
     let out = bin().arg("validate").arg("--task_config").arg(dir.join("missing.yaml")).output().unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read task file"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot read") && err.contains("missing.yaml"), "{err}");
+    assert_eq!(err.matches("missing.yaml").count(), 1, "the error is printed once: {err}");
+    // A tournament file is recognised and checked as one.
+    let out = bin().arg("validate").arg("--task_config").arg(repo().join("tasks/tournament.yaml")).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("netsecgame tournament --config"));
+    // Something else is named for what it is not.
+    let path = dir.join("other.yaml");
+    std::fs::write(&path, "players: 3\n").unwrap();
+    let out = bin().arg("validate").arg("--task_config").arg(&path).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("neither a task file"));
 }
 
 #[test]

@@ -2,10 +2,12 @@
 //! with raw bytes, as any client would.
 #![allow(dead_code)]
 
+use netsecgame::game::GameSettings;
 use netsecgame::pyjson::to_py_json;
 use netsecgame::task::TaskConfig;
-use netsecgame_actors::server::{game_settings, ServerHandle};
-use netsecgame_actors::session::SessionSettings;
+use netsecgame_actors::game::GameConfig;
+use netsecgame_actors::server::{ServerConfig, ServerHandle};
+use netsecgame_actors::transports::tcp::SessionSettings;
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -41,8 +43,17 @@ pub fn start_with(
     dir: Option<PathBuf>,
 ) -> ServerHandle {
     let dir = dir.unwrap_or_else(|| std::env::temp_dir().join(format!("nsg-test-{}", std::process::id())));
-    ServerHandle::spawn("127.0.0.1:0".parse().unwrap(), game_settings(task, max_agents, dir), 42, sessions, 2)
-        .expect("server starts")
+    let mut settings = GameSettings::new(task);
+    settings.max_agents = max_agents;
+    let mut config = ServerConfig::new("127.0.0.1:0", GameConfig::new(settings, 42, dir));
+    config.sessions = sessions;
+    config.io_threads = 2;
+    ServerHandle::spawn(config).expect("server starts")
+}
+
+/// A server with a full configuration.
+pub fn start_config(config: ServerConfig) -> ServerHandle {
+    ServerHandle::spawn(config).expect("server starts")
 }
 
 /// A raw TCP client: sends bytes, reads replies up to the `EOF` terminator.

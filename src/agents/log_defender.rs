@@ -5,11 +5,9 @@
 //! with another source, or with another action type, is someone else at work. It cannot tell
 //! attackers from benign users, which is what false positives measure.
 
-use super::{block, find_data, Policy};
-use crate::client::Observation;
-use netsecgame::action::Action;
-use netsecgame::components::Ip;
-use rand_chacha::ChaCha8Rng;
+use super::{idle_action, Agent, EpisodeInfo, Observation};
+use crate::action::Action;
+use crate::components::{AgentRole, Ip};
 use serde::Deserialize;
 use std::collections::HashSet;
 
@@ -27,13 +25,17 @@ struct LogEntry {
     action_type: String,
 }
 
-impl Policy for LogDefender {
-    fn reset(&mut self, _: &Observation) {
+impl Agent for LogDefender {
+    fn role(&self) -> AgentRole {
+        AgentRole::Defender
+    }
+
+    fn episode_start(&mut self, _: &Observation, _: &EpisodeInfo) {
         self.next = 0;
         self.blocked.clear();
     }
 
-    fn act(&mut self, obs: &Observation, _: &mut ChaCha8Rng) -> Action {
+    fn act(&mut self, obs: &Observation) -> Action {
         let s = &obs.state;
         for (&host, data) in &s.known_data {
             let Some(log) = data.iter().find(|d| &*d.id == "logfile") else { continue };
@@ -48,17 +50,16 @@ impl Policy for LogDefender {
                 let targets = std::iter::once(host).chain(s.controlled_hosts.iter().copied());
                 for target in targets.filter(|t| *t != src) {
                     if self.blocked.insert((target, src)) {
-                        return block(target, target, src);
+                        return Action::block_ip(target, target, src);
                     }
                 }
             }
         }
-        let hosts: Vec<Ip> = s.controlled_hosts.iter().copied().collect();
-        if hosts.is_empty() {
-            return find_data(Ip::v4(127, 0, 0, 1), Ip::v4(127, 0, 0, 1));
+        if s.controlled_hosts.is_empty() {
+            return idle_action();
         }
-        let h = hosts[self.next % hosts.len()];
+        let h = *s.controlled_hosts.iter().nth(self.next % s.controlled_hosts.len()).expect("in range");
         self.next += 1;
-        find_data(h, h)
+        Action::find_data(h, h)
     }
 }

@@ -1,0 +1,166 @@
+//! Command-line arguments. Upstream's flags work as upstream spells them (`--task_config`,
+//! `--game_port`, ...); every multi-word flag is also accepted with dashes, and a repeated
+//! flag takes its last value, as Python's argparse does.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "netsecgame", version, about = "NetSecGame server: network-security games for AI agents over TCP")]
+#[command(args_conflicts_with_subcommands = true, args_override_self = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run a game server (the default when no command is given).
+    Serve(ServeArgs),
+    /// Check a task file (or a tournament file) and print a summary, or say exactly what is wrong.
+    Validate {
+        /// The file to check.
+        #[arg(short = 'c', long = "task_config", alias = "task-config", alias = "config")]
+        task_config: PathBuf,
+    },
+    /// Run built-in agents against each other over many episodes and concurrent games.
+    Tournament(TournamentArgs),
+    /// Measure throughput: over TCP (load generator) or in-process.
+    Bench(BenchArgs),
+    /// Scenario tools.
+    Scenario {
+        #[command(subcommand)]
+        command: ScenarioCommand,
+    },
+    /// Check that a server answers (exit 0) or not (exit 1); for container health checks.
+    Health {
+        /// The server's address.
+        #[arg(long, default_value = "127.0.0.1:9000")]
+        addr: String,
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 5.0)]
+        timeout: f64,
+    },
+}
+
+#[derive(Args)]
+pub struct TournamentArgs {
+    /// Tournament file (see tasks/tournament.yaml).
+    #[arg(long, default_value = "tasks/tournament.yaml")]
+    pub config: PathBuf,
+    /// Override the number of concurrent games.
+    #[arg(long)]
+    pub games: Option<usize>,
+    /// Override the episodes per pairing.
+    #[arg(long)]
+    pub episodes: Option<u64>,
+    /// Play each pairing this many seconds instead of a number of episodes.
+    #[arg(long = "duration_s", alias = "duration-s")]
+    pub duration_s: Option<f64>,
+    /// Folder for tournament.json and tournament.csv.
+    #[arg(long, default_value = "results")]
+    pub out: PathBuf,
+    /// No progress lines on stderr.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Play in-process (typed messages, no sockets) instead of over TCP.
+    #[arg(long = "in_process", alias = "in-process")]
+    pub in_process: bool,
+    /// Seconds per run.
+    #[arg(long, default_value_t = 10.0)]
+    pub seconds: f64,
+    /// In-process: concurrent games.
+    #[arg(long, default_value_t = 64)]
+    pub games: usize,
+    /// In-process: the scenario (an embedded name or a YAML path).
+    #[arg(long, default_value = "two_networks_tiny")]
+    pub scenario: String,
+    /// In-process: threads (arbiters) the games are spread over; default one per core.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// TCP: concurrent agents (comma-separated for several runs, e.g. 1,4,16).
+    #[arg(long, default_value = "1", value_delimiter = ',')]
+    pub agents: Vec<usize>,
+    /// TCP: load a running server instead of starting one in this process.
+    #[arg(long)]
+    pub addr: Option<std::net::SocketAddr>,
+    /// TCP: threads for the clients.
+    #[arg(long = "client_threads", alias = "client-threads", default_value_t = 1)]
+    pub client_threads: usize,
+    /// TCP: extra threads for the in-process server's connections (0: the game's thread).
+    #[arg(long = "io_threads", alias = "io-threads", default_value_t = 0)]
+    pub io_threads: usize,
+}
+
+#[derive(Subcommand)]
+pub enum ScenarioCommand {
+    /// Print the world derived from a scenario (an embedded name or a YAML path) as JSON.
+    Dump {
+        name_or_path: String,
+        /// Build the firewall as with `use_firewall: false`.
+        #[arg(long = "no_firewall", alias = "no-firewall")]
+        no_firewall: bool,
+    },
+}
+
+#[derive(Args, Clone)]
+pub struct ServeArgs {
+    /// Task configuration YAML (upstream format). Without it, the embedded default task runs.
+    #[arg(short = 'c', long = "task_config", alias = "task-config")]
+    pub task_config: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long = "game_host", alias = "game-host", visible_alias = "gh", default_value = "127.0.0.1")]
+    pub game_host: String,
+    /// Port to listen on.
+    #[arg(long = "game_port", alias = "game-port", visible_alias = "gp", default_value_t = 9000)]
+    pub game_port: u16,
+    /// DEBUG, INFO, WARNING, ERROR or CRITICAL (unknown values mean ERROR, as upstream).
+    /// RUST_LOG, when set, takes precedence.
+    #[arg(short = 'l', long = "debug_level", alias = "debug-level", default_value = "INFO")]
+    pub debug_level: String,
+    /// Seed of the game's random generator.
+    #[arg(short = 's', long = "seed", default_value_t = 42)]
+    pub seed: i64,
+    /// Most simultaneous connections.
+    #[arg(long = "max_agents", alias = "max-agents", default_value_t = 1024)]
+    pub max_agents: usize,
+    /// Most simultaneous connections from one address (0: no limit).
+    #[arg(long = "max_per_ip", alias = "max-per-ip", default_value_t = 128)]
+    pub max_per_ip: usize,
+    /// Close connections that have not sent JoinGame within this many seconds (0: never).
+    #[arg(long = "join_timeout", alias = "join-timeout", default_value_t = 120)]
+    pub join_timeout: u64,
+    /// Close connections idle for this many seconds (0: never). Waiting at a barrier is not idle.
+    #[arg(long = "idle_timeout", alias = "idle-timeout", default_value_t = 0)]
+    pub idle_timeout: u64,
+    /// WhiteBox mode: send the list of all actions at registration.
+    #[arg(long)]
+    pub whitebox: bool,
+    /// Folder for log files.
+    #[arg(long = "log_dir", alias = "log-dir", default_value = "logs")]
+    pub log_dir: PathBuf,
+    /// Folder for trajectory files (when the task saves them).
+    #[arg(long = "trajectory_dir", alias = "trajectory-dir", default_value = "logs/trajectories")]
+    pub trajectory_dir: PathBuf,
+    /// Bound on one episode's recorded trajectory, in bytes (estimated JSON).
+    #[arg(long = "max_trajectory_bytes", alias = "max-trajectory-bytes", default_value_t = netsecgame::trajectory::DEFAULT_MAX_BYTES)]
+    pub max_trajectory_bytes: usize,
+    /// Answer an unfinished request as malformed after this many milliseconds of silence.
+    #[arg(long = "frame_timeout_ms", alias = "frame-timeout-ms", default_value_t = 500)]
+    pub frame_timeout_ms: u64,
+    /// Largest accepted request, in bytes.
+    #[arg(long = "max_request_bytes", alias = "max-request-bytes", default_value_t = 1 << 20)]
+    pub max_request_bytes: usize,
+    /// Replies a client has not read yet, in bytes, before its requests wait.
+    #[arg(long = "max_unsent_bytes", alias = "max-unsent-bytes", default_value_t = 1 << 20)]
+    pub max_unsent_bytes: usize,
+    /// Extra threads for connection I/O (0: sessions share the game's thread).
+    #[arg(long = "io_threads", alias = "io-threads", default_value_t = 0)]
+    pub io_threads: usize,
+}

@@ -1,0 +1,264 @@
+//! The commands behind the CLI. Each returns `Ok(exit code)` or an error with its context;
+//! `main` prints the error once.
+
+use crate::cli::{BenchArgs, ServeArgs, TournamentArgs};
+use crate::logging;
+use anyhow::{bail, Context, Result};
+use netsecgame::game::GameSettings;
+use netsecgame::scenario::Topology;
+use netsecgame::task::TaskConfig;
+use netsecgame_actors::game::GameConfig;
+use netsecgame_actors::server::{Server, ServerConfig, ServerHandle};
+use netsecgame_actors::transports::tcp::{ConnectionLimits, SessionSettings};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn load_task(path: &Option<std::path::PathBuf>) -> Result<TaskConfig> {
+    match path {
+        Some(p) => Ok(TaskConfig::load(p)?),
+        None => Ok(TaskConfig::default_task()),
+    }
+}
+
+fn secs(n: u64) -> Option<Duration> {
+    (n > 0).then(|| Duration::from_secs(n))
+}
+
+pub fn serve(args: ServeArgs) -> Result<ExitCode> {
+    let log_file = logging::init(&args.debug_level);
+    let task = Arc::new(load_task(&args.task_config)?);
+    for w in &task.warnings {
+        tracing::warn!("{w}");
+    }
+    let mut settings = GameSettings::new(task.clone());
+    settings.max_agents = args.max_agents;
+    settings.max_trajectory_bytes = args.max_trajectory_bytes;
+    if args.whitebox {
+        settings = settings.whitebox();
+    }
+    let config = ServerConfig {
+        bind: format!("{}:{}", args.game_host, args.game_port),
+        game: GameConfig::new(settings, args.seed, args.trajectory_dir.clone()),
+        sessions: SessionSettings {
+            max_frame: args.max_request_bytes,
+            frame_timeout: Duration::from_millis(args.frame_timeout_ms.max(1)),
+            idle_timeout: secs(args.idle_timeout),
+            join_timeout: secs(args.join_timeout),
+            max_unsent_bytes: args.max_unsent_bytes.max(1),
+            ..SessionSettings::default()
+        },
+        limits: ConnectionLimits { max_per_ip: args.max_per_ip },
+        io_threads: args.io_threads,
+    };
+    let bind = config.bind.clone();
+    actix_rt::System::new().block_on(async move {
+        let server = Server::start(config).await.with_context(|| format!("cannot listen on {bind}"))?;
+        // Only now, with the port ours, is the log file touched (and appended to).
+        let log_name = format!("netsecgame-{}.log", server.addr.port());
+        if let Err(e) = log_file.open(&args.log_dir, &log_name) {
+            tracing::warn!("cannot write the log file in {}: {e}", args.log_dir.display());
+        }
+        tracing::info!(
+            "NetSecGame listening on {}: scenario {}, task {}, seed {}, required players {}",
+            server.addr,
+            task.topology.name,
+            task.origin,
+            args.seed,
+            task.required_players
+        );
+        wait_for_signal().await;
+        tracing::info!("shutting down: saving open episodes");
+        let saved = server.stop().await;
+        tracing::info!("saved {saved} open episode(s); bye");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// What kind of file a YAML document is, by its top-level keys.
+enum FileKind {
+    Task,
+    Tournament,
+}
+
+fn file_kind(path: &Path) -> Result<FileKind> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let value: serde_json::Value = config::Config::builder()
+        .add_source(config::File::from_str(&text, config::FileFormat::Yaml))
+        .build()
+        .and_then(|c| c.try_deserialize())
+        .with_context(|| format!("{} is not valid YAML", path.display()))?;
+    let has = |k: &str| value.get(k).is_some();
+    if has("env") || has("coordinator") {
+        Ok(FileKind::Task)
+    } else if has("pairings") || has("entrants") {
+        Ok(FileKind::Tournament)
+    } else {
+        bail!(
+            "{} is neither a task file (top-level `env` and `coordinator`) nor a tournament file (top-level `pairings`)",
+            path.display()
+        )
+    }
+}
+
+pub fn validate(path: &Path) -> Result<ExitCode> {
+    if let FileKind::Tournament = file_kind(path)? {
+        let t = netsecgame_actors::tournament::Tournament::load(path)?;
+        println!(
+            "{}: OK (a tournament file; run it with `netsecgame tournament --config {}`)",
+            path.display(),
+            path.display()
+        );
+        for p in &t.pairings {
+            let agents: Vec<&str> = p.agents.iter().map(|a| a.name()).collect();
+            println!("  pairing {}: {} on {}", p.name, agents.join(" vs "), p.task.topology.name);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let t = TaskConfig::load(path)?;
+    println!("{}: OK", path.display());
+    println!(
+        "  scenario: {} ({}; {} hosts, {} IPs, {} networks)",
+        t.topology.name,
+        t.topology.origin,
+        t.topology.hosts.len(),
+        t.topology.ips.len(),
+        t.topology.networks.len()
+    );
+    println!(
+        "  required players: {}; firewall: {}; dynamic addresses: {}; global defender: {}; save trajectories: {}",
+        t.required_players, t.use_firewall, t.use_dynamic_addresses, t.use_global_defender, t.save_trajectories
+    );
+    println!(
+        "  rewards: step {}, success {}, fail {}, false positive {}",
+        t.rewards.step, t.rewards.success, t.rewards.fail, t.rewards.false_positive
+    );
+    for role in netsecgame::components::AgentRole::ALL {
+        let r = t.role(role);
+        println!(
+            "  {}: max_steps {}, goal \"{}\"",
+            role.name(),
+            r.max_steps.map_or("unlimited".into(), |m| m.to_string()),
+            r.goal_description
+        );
+    }
+    println!("  configuration hash: {}", t.configuration_hash);
+    for w in &t.warnings {
+        println!("  warning: {w}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn tournament(args: TournamentArgs) -> Result<ExitCode> {
+    use netsecgame_actors::tournament::{run, write_results, Tournament};
+    let mut t = Tournament::load(&args.config)?;
+    if let Some(g) = args.games {
+        t.games = g.max(1);
+    }
+    if let Some(e) = args.episodes {
+        t.episodes = Some(e);
+        t.duration = None;
+    }
+    if let Some(d) = args.duration_s {
+        t.duration = Some(Duration::from_secs_f64(d));
+        t.episodes = None;
+    }
+    t.trajectory_dir = args.out.join("trajectories");
+    let report = actix_rt::System::new().block_on(run(t, !args.quiet));
+    print!("{}", report.table());
+    for e in &report.errors {
+        eprintln!("agent error: {e}");
+    }
+    write_results(&report, &args.out).with_context(|| format!("cannot write results to {}", args.out.display()))?;
+    Ok(if report.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+pub fn bench(args: BenchArgs) -> Result<ExitCode> {
+    use netsecgame_actors::bench;
+    let seconds = Duration::from_secs_f64(args.seconds.max(0.1));
+    if args.in_process {
+        let task = bench::in_process_task(&args.scenario)?;
+        let threads = args.threads.unwrap_or_else(bench::cores);
+        let report = actix_rt::System::new().block_on(bench::run_in_process(task, args.games.max(1), threads, seconds));
+        println!("{}", report.summary());
+        return Ok(ExitCode::SUCCESS);
+    }
+    for &agents in &args.agents {
+        let server = match args.addr {
+            Some(_) => None,
+            None => {
+                let mut settings = GameSettings::new(Arc::new(bench::tcp_task()));
+                settings.max_agents = agents + 8;
+                let mut config = ServerConfig::new(
+                    "127.0.0.1:0",
+                    GameConfig::new(settings, 42, std::env::temp_dir().join("netsecgame-bench")),
+                );
+                config.io_threads = args.io_threads;
+                config.limits.max_per_ip = 0;
+                Some(ServerHandle::spawn(config).context("cannot start the server")?)
+            }
+        };
+        let addr = args.addr.or(server.as_ref().map(|s| s.addr)).expect("an address");
+        let report = bench::run_tcp(addr, agents, seconds, args.client_threads)
+            .with_context(|| format!("benchmark against {addr} failed"))?;
+        println!("{}", report.summary());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn scenario_dump(name_or_path: &str, no_firewall: bool) -> Result<ExitCode> {
+    let t = Topology::load(name_or_path, None)?;
+    println!("{}", serde_json::to_string_pretty(&t.dump(!no_firewall))?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Connects, sends an empty request and expects a BAD_REQUEST answer: the server is
+/// accepting, its game admits connections, and it answers. Nothing in the game changes.
+pub fn health(addr: &str, timeout: f64) -> Result<ExitCode> {
+    use std::io::{Read, Write};
+    let timeout = Duration::from_secs_f64(timeout.max(0.1));
+    let addr: std::net::SocketAddr = std::net::ToSocketAddrs::to_socket_addrs(addr)
+        .with_context(|| format!("bad address {addr}"))?
+        .next()
+        .with_context(|| format!("bad address {addr}"))?;
+    let mut s =
+        std::net::TcpStream::connect_timeout(&addr, timeout).with_context(|| format!("cannot connect to {addr}"))?;
+    s.set_read_timeout(Some(timeout))?;
+    s.write_all(b"{}")?;
+    let mut reply = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !reply.windows(3).any(|w| w == b"EOF") {
+        let n = s.read(&mut buf).with_context(|| format!("no answer from {addr}"))?;
+        if n == 0 {
+            bail!("{addr} closed the connection without answering");
+        }
+        reply.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&reply);
+    if !text.contains("GameStatus.BAD_REQUEST") {
+        bail!("unexpected answer from {addr}: {text}");
+    }
+    println!("{addr}: OK");
+    Ok(ExitCode::SUCCESS)
+}

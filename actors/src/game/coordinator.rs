@@ -1,0 +1,205 @@
+//! The Coordinator actor: one per game. It owns the game's [`Referee`] (the rules, plain
+//! code in the core crate) and only delivers what the referee decides: replies to transports,
+//! requests to the world and the global defender (whose answers it feeds back), records to
+//! the trajectory recorder, and episode records to subscribers.
+//!
+//! The referee queues agent inputs while a world or defender answer is outstanding, so each
+//! step is atomic with respect to every other request although the actor never blocks.
+
+use super::defender::DefenderActor;
+use super::messages::*;
+use super::recorder::RecorderActor;
+use super::world::WorldActor;
+use actix::prelude::*;
+use netsecgame::game::{Effect, Input, Referee};
+use netsecgame::world::AgentId;
+use std::collections::HashMap;
+
+pub struct Coordinator {
+    referee: Referee,
+    world: Addr<WorldActor>,
+    /// Present when the task enables the global defender.
+    defender: Option<Addr<DefenderActor>>,
+    recorder: Addr<RecorderActor>,
+    /// Where each connected agent's replies go; the coordinator never sees a transport's type.
+    sessions: HashMap<AgentId, Recipient<ToSession>>,
+    subscribers: Vec<Recipient<GameEvent>>,
+    /// Reused effect buffer.
+    effects: Vec<Effect>,
+    /// [`Settle`] requests waiting for the game to be idle.
+    settling: Vec<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Coordinator {
+    pub fn new(
+        referee: Referee,
+        world: Addr<WorldActor>,
+        defender: Option<Addr<DefenderActor>>,
+        recorder: Addr<RecorderActor>,
+    ) -> Self {
+        Coordinator {
+            referee,
+            world,
+            defender,
+            recorder,
+            sessions: HashMap::new(),
+            subscribers: Vec::new(),
+            effects: Vec::new(),
+            settling: Vec::new(),
+        }
+    }
+
+    /// Gives the referee one input and carries out what it says.
+    fn feed(&mut self, input: Input, ctx: &mut Context<Self>) {
+        let mut effects = std::mem::take(&mut self.effects);
+        self.referee.handle(input, &mut effects);
+        for effect in effects.drain(..) {
+            self.carry_out(effect, ctx);
+        }
+        self.effects = effects;
+        if !self.referee.is_busy() {
+            for waiter in self.settling.drain(..) {
+                let _ = waiter.send(());
+            }
+        }
+    }
+
+    fn carry_out(&mut self, effect: Effect, ctx: &mut Context<Self>) {
+        match effect {
+            Effect::Reply { to, reply } => {
+                if let Some(session) = self.sessions.get(&to) {
+                    session.do_send(ToSession::Reply(reply));
+                }
+            }
+            Effect::Close { id } => {
+                if let Some(session) = self.sessions.remove(&id) {
+                    session.do_send(ToSession::Close);
+                }
+            }
+            Effect::World(request) => {
+                if request.expects_answer() {
+                    let answer = self.world.send(ToWorld(request));
+                    ctx.spawn(answer.into_actor(self).map(|res, act, ctx| act.answered(res, ctx)));
+                } else {
+                    self.world.do_send(ToWorld(request));
+                }
+            }
+            Effect::Defender(request) => {
+                let Some(defender) = &self.defender else {
+                    debug_assert!(!request.expects_answer(), "the referee asked a defender the task does not have");
+                    return;
+                };
+                if request.expects_answer() {
+                    let answer = defender.send(ToDefender(request));
+                    ctx.spawn(answer.into_actor(self).map(|res, act, ctx| act.answered(res, ctx)));
+                } else {
+                    defender.do_send(ToDefender(request));
+                }
+            }
+            Effect::Record(trajectory) => self.recorder.do_send(Record(trajectory)),
+            Effect::EpisodeEnded(record) => {
+                self.subscribers.retain(|s| s.connected());
+                for s in &self.subscribers {
+                    s.do_send(GameEvent::EpisodeEnded(record.clone()));
+                }
+            }
+        }
+    }
+
+    fn answered(&mut self, answer: Result<Option<Input>, MailboxError>, ctx: &mut Context<Self>) {
+        match answer {
+            Ok(Some(input)) => self.feed(input, ctx),
+            Ok(None) => debug_assert!(false, "an answer was expected"),
+            Err(e) => {
+                // The world or the defender is gone: the game cannot go on.
+                tracing::error!("game stopped: the world or the defender is unavailable ({e})");
+                ctx.stop();
+            }
+        }
+    }
+}
+
+impl Actor for Coordinator {
+    type Context = Context<Self>;
+}
+
+impl Handler<Connect> for Coordinator {
+    type Result = Result<AgentId, String>;
+    fn handle(&mut self, msg: Connect, _: &mut Context<Self>) -> Self::Result {
+        match self.referee.connect(msg.peer.clone()) {
+            Ok(id) => {
+                self.sessions.insert(id, msg.session);
+                Ok(id)
+            }
+            Err(refusal) => {
+                tracing::warn!("refusing {}: {refusal}", msg.peer);
+                Err(refusal)
+            }
+        }
+    }
+}
+
+impl Handler<AgentRequest> for Coordinator {
+    type Result = ();
+    fn handle(&mut self, msg: AgentRequest, ctx: &mut Context<Self>) {
+        self.feed(Input::Request { id: msg.id, action: msg.action }, ctx);
+    }
+}
+
+impl Handler<Leave> for Coordinator {
+    type Result = ();
+    fn handle(&mut self, msg: Leave, ctx: &mut Context<Self>) {
+        self.feed(Input::Leave { id: msg.id }, ctx);
+    }
+}
+
+impl Handler<Subscribe> for Coordinator {
+    type Result = ();
+    fn handle(&mut self, msg: Subscribe, _: &mut Context<Self>) {
+        self.subscribers.push(msg.0);
+    }
+}
+
+impl Handler<Shutdown> for Coordinator {
+    type Result = usize;
+    fn handle(&mut self, _: Shutdown, _: &mut Context<Self>) -> usize {
+        if !self.referee.settings().task.save_trajectories {
+            return 0;
+        }
+        let open = self.referee.open_trajectories();
+        let n = open.len();
+        for t in open {
+            self.recorder.do_send(Record(t));
+        }
+        n
+    }
+}
+
+impl Handler<Settle> for Coordinator {
+    type Result = ResponseFuture<()>;
+    fn handle(&mut self, _: Settle, _: &mut Context<Self>) -> Self::Result {
+        if !self.referee.is_busy() {
+            return Box::pin(async {});
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.settling.push(tx);
+        Box::pin(async move {
+            let _ = rx.await;
+        })
+    }
+}
+
+impl Handler<Snapshot> for Coordinator {
+    type Result = MessageResult<Snapshot>;
+    fn handle(&mut self, _: Snapshot, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(GameSnapshot {
+            connections: self.referee.connections(),
+            players: self
+                .referee
+                .players()
+                .map(|(id, name, role)| PlayerInfo { id, name: name.to_string(), role })
+                .collect(),
+            episode: self.referee.episode(),
+        })
+    }
+}
