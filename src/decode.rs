@@ -363,6 +363,21 @@ mod tests {
     }
 
     #[test]
+    fn harmless_spellings_are_accepted_and_ipv6_is_refused() {
+        let bare = parse(r#"{"action_type": "ScanNetwork", "parameters": {"source_host": {"ip": "1.1.1.1"}, "target_network": {"ip": "1.1.1.0", "mask": "24"}}}"#).unwrap();
+        assert_eq!(bare.action_type, ActionType::ScanNetwork);
+        assert_eq!(bare.target_network().unwrap().mask(), 24);
+        let v6 = parse(
+            r#"{"action_type": "FindData", "parameters": {"source_host": {"ip": "::1"}, "target_host": {"ip": "1.1.1.1"}}}"#,
+        );
+        let err = v6.unwrap_err().to_string();
+        assert!(err.contains("source_host") && err.contains("IPv6"), "{err}");
+        let net6 =
+            parse(r#"{"action_type": "ScanNetwork", "parameters": {"target_network": {"ip": "fe80::", "mask": 64}}}"#);
+        assert!(net6.unwrap_err().to_string().contains("IPv6"));
+    }
+
+    #[test]
     fn required_parameters_are_checked() {
         let a = parse(r#"{"action_type": "ScanNetwork", "parameters": {"source_host": {"ip": "1.1.1.1"}}}"#).unwrap();
         assert_eq!(

@@ -60,6 +60,21 @@ proptest! {
         prop_assert_eq!(to_py_json(&back), text);
     }
 
+    /// Equal actions hash equally, whatever the order of their parameters (the global
+    /// defender counts repeats in a hash map).
+    #[test]
+    fn action_hash_agrees_with_equality(a in action(), rotate in 0usize..5) {
+        use std::hash::BuildHasher;
+        let mut b = a.clone();
+        if !b.params.is_empty() {
+            let k = rotate % b.params.len();
+            b.params.rotate_left(k);
+        }
+        prop_assert_eq!(&a, &b);
+        let h = std::collections::hash_map::RandomState::new();
+        prop_assert_eq!(h.hash_one(&a), h.hash_one(&b));
+    }
+
     #[test]
     fn formatter_output_is_ascii_without_eof_and_lossless(s in any::<String>(), k in text()) {
         let v = serde_json::json!({ k.clone(): [s.clone(), 1.5, -3, null, true] });

@@ -4,89 +4,6 @@
 mod common;
 use common::*;
 use serde_json::Value;
-use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_netsecgame"))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Server {
-    fn start(task: &Path, dir: &Path) -> Server {
-        let port = free_port();
-        let child = bin()
-            .args(["--task_config", task.to_str().unwrap(), "--game_port", &port.to_string()])
-            .arg("--log_dir")
-            .arg(dir.join("logs"))
-            .arg("--trajectory_dir")
-            .arg(dir.join("trajectories"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("binary starts");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "server did not listen");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Server { child, port }
-    }
-
-    fn connect(&self) -> Raw {
-        let stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        Raw::from_stream(stream)
-    }
-
-    fn sigterm(&mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("nsg-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn trajectory_lines(dir: &Path) -> Vec<(String, Value)> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir.join("trajectories")) else { return out };
-    for e in entries {
-        let e = e.unwrap();
-        let name = e.file_name().to_string_lossy().to_string();
-        for line in std::fs::read_to_string(e.path()).unwrap().lines() {
-            out.push((name.clone(), serde_json::from_str(line).unwrap()));
-        }
-    }
-    out
-}
 
 #[test]
 fn trajectories_are_saved_at_reset_and_on_sigterm() {
@@ -96,7 +13,7 @@ fn trajectories_are_saved_at_reset_and_on_sigterm() {
         .unwrap()
         .replace("save_trajectories: false", "save_trajectories: true");
     std::fs::write(&task, text).unwrap();
-    let mut server = Server::start(&task, &dir);
+    let mut server = BinServer::start(&task, &dir, &[]);
     let mut c = server.connect();
     assert_eq!(c.request(&join("json agent", "Attacker"))["status"], "GameStatus.CREATED");
     c.request(&scan("192.168.1.1", "192.168.1.0", 24));
@@ -104,7 +21,7 @@ fn trajectories_are_saved_at_reset_and_on_sigterm() {
     c.request(&scan("192.168.1.1", "192.168.1.0", 24));
     c.request(&scan("192.168.1.1", "192.168.1.0", 24));
     // The episode in progress must survive a SIGTERM.
-    assert!(server.sigterm().success());
+    assert!(server.signal("TERM").success());
     let lines = trajectory_lines(&dir);
     assert_eq!(lines.len(), 2, "{lines:?}");
     let (name, first) = &lines[0];

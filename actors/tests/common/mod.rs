@@ -184,3 +184,112 @@ fn sort_array(v: &mut Value) {
         a.sort_by_key(to_py_json);
     }
 }
+
+/// The `netsecgame` binary of this build.
+pub fn bin() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_netsecgame"))
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A fresh scratch folder for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("nsg-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The real binary serving a task on a free port, killed when dropped.
+pub struct BinServer {
+    pub child: std::process::Child,
+    pub port: u16,
+}
+
+impl BinServer {
+    /// Starts `netsecgame` with logs and trajectories under `dir`, plus `extra` flags.
+    pub fn start(task: &Path, dir: &Path, extra: &[&str]) -> BinServer {
+        let port = free_port();
+        let child = bin()
+            .args(["--task_config", task.to_str().unwrap(), "--game_port", &port.to_string()])
+            .arg("--log_dir")
+            .arg(dir.join("logs"))
+            .arg("--trajectory_dir")
+            .arg(dir.join("trajectories"))
+            .args(extra)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("binary starts");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "server did not listen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        BinServer { child, port }
+    }
+
+    pub fn addr(&self) -> std::net::SocketAddr {
+        ([127, 0, 0, 1], self.port).into()
+    }
+
+    pub fn connect(&self) -> Raw {
+        Raw::from_stream(TcpStream::connect(("127.0.0.1", self.port)).unwrap())
+    }
+
+    /// Sends a signal (`TERM`, `INT`, ...) and waits for the exit.
+    pub fn signal(&mut self, name: &str) -> std::process::ExitStatus {
+        let _ = std::process::Command::new("kill").args([&format!("-{name}"), &self.child.id().to_string()]).status();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(std::time::Instant::now() < deadline, "server did not stop on SIG{name}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Resident memory of the server process, in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        proc_status(self.child.id(), "VmRSS:")
+    }
+
+    /// Open file descriptors of the server process.
+    pub fn fds(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id())).map_or(0, |d| d.count())
+    }
+}
+
+impl Drop for BinServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A `/proc/<pid>/status` field in KiB (0 where /proc is unavailable).
+pub fn proc_status(pid: u32, key: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with(key)).map(str::to_string))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// Every trajectory line under `dir/trajectories`: (file name, record).
+pub fn trajectory_lines(dir: &Path) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir.join("trajectories")) else { return out };
+    let mut entries: Vec<_> = entries.filter_map(|e| e.ok()).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let name = e.file_name().to_string_lossy().to_string();
+        for line in std::fs::read_to_string(e.path()).unwrap().lines() {
+            out.push((name.clone(), serde_json::from_str(line).unwrap()));
+        }
+    }
+    out
+}
