@@ -59,7 +59,7 @@ fn bench(c: &mut Criterion) {
                     world.reset(None, false);
                 }
                 black_box(world.step(1, black_box(a)).unwrap())
-            })
+            });
         });
     }
     group.finish();

@@ -203,7 +203,7 @@ impl PartialEq for Data {
 impl Eq for Data {}
 impl Hash for Data {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.key().hash(state)
+        self.key().hash(state);
     }
 }
 impl PartialOrd for Data {

@@ -91,7 +91,7 @@ impl FrameDecoder {
                 self.drop_separators();
                 match self.buf.first() {
                     None => return None,
-                    Some(b'{') | Some(b'[') => {}
+                    Some(b'{' | b'[') => {}
                     // A partial `EOF` marker: wait for the rest.
                     Some(b'E') if b"EOF".starts_with(&self.buf) => return None,
                     Some(_) => return self.garbage_run(),

@@ -3,7 +3,7 @@
 //! Upstream replies are `json.dumps(obj)` with default settings: `", "` and `": "` separators,
 //! `ensure_ascii=True` (every non-ASCII character and DEL escaped as `\uXXXX`, lowercase hex),
 //! and Python's `repr` for floats. Agents and upstream tests compare substrings of this text,
-//! so we reproduce it with a serde_json [`Formatter`] instead of post-processing.
+//! so we reproduce it with a `serde_json` [`Formatter`] instead of post-processing.
 //!
 //! One deliberate addition (DESIGN.md, B7): the byte sequence `EOF` never appears in our JSON,
 //! because the reference client splits replies on it. Inside strings an `E` followed by `OF`
@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::ser::Formatter;
 use std::io::{self, Write};
 
-/// serde_json formatter reproducing Python's `json.dumps` defaults (see module docs).
+/// A `serde_json` formatter reproducing Python's `json.dumps` defaults (see module docs).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PyFormatter;
 

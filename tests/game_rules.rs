@@ -11,7 +11,7 @@ use netsecgame::trajectory::Trajectory;
 use netsecgame::world::AgentId;
 use std::sync::Arc;
 
-/// two_networks_tiny; attackers start on the C&C host and the client; defenders control every
+/// `two_networks_tiny`; attackers start on the C&C host and the client; defenders control every
 /// private IP.
 fn task(required: usize, attacker_steps: u64, extra_env: &str) -> Arc<TaskConfig> {
     let yaml = format!(

@@ -107,7 +107,7 @@ fn a_marathon_of_find_data_stays_bounded_and_its_trajectory_says_truncated() {
     assert!(kept > 10 && kept < 6000, "{kept} steps kept");
 }
 
-/// When run by `an_agent_killed_mid_episode_...` with NSG_CHAOS_CHILD=port: join as a
+/// When run by `an_agent_killed_mid_episode_...` with `NSG_CHAOS_CHILD=port`: join as a
 /// defender, play a few steps, then wait to be killed.
 #[test]
 fn chaos_child() {

@@ -184,7 +184,7 @@ impl<A: Agent> Agent for Recording<A> {
             netsecgame::pyjson::to_py_json(&*obs.state),
             info.goal_description
         ));
-        self.agent.episode_start(obs, info)
+        self.agent.episode_start(obs, info);
     }
     fn act(&mut self, obs: &Observation) -> netsecgame::action::Action {
         let action = self.agent.act(obs);

@@ -113,3 +113,80 @@ fn scenario_dump_matches_the_reference_for_all_eight() {
     let out = bin().args(["scenario", "dump"]).arg(&path).output().unwrap();
     assert!(out.status.success(), "a scenario file path works too");
 }
+
+#[test]
+fn a_second_server_on_a_busy_port_fails_once_and_leaves_the_first_ones_log_alone() {
+    let dir = scratch("busy-port");
+    let task = repo().join("tasks/default.yaml");
+    let first = BinServer::start(&task, &dir, &[]);
+    let log = dir.join("logs").join(format!("netsecgame-{}.log", first.port));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::fs::read_to_string(&log).map_or(true, |t| !t.contains("listening")) {
+        assert!(std::time::Instant::now() < deadline, "the first server logs its start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let before = std::fs::read(&log).unwrap();
+    let out = bin()
+        .args(["--task_config", task.to_str().unwrap(), "--game_port", &first.port.to_string()])
+        .arg("--log_dir")
+        .arg(dir.join("logs"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("cannot listen on").count(), 1, "the error is printed once: {err}");
+    assert!(err.contains("Address already in use") || err.contains("address in use"), "{err}");
+    let after = std::fs::read(&log).unwrap();
+    assert!(after.starts_with(&before), "the running server's log is untouched");
+    assert!(!after.contains(&0u8), "no NUL bytes");
+    drop(first);
+    // A restart on the same port appends to the log instead of emptying it.
+    let port = log
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .trim_start_matches("netsecgame-")
+        .trim_end_matches(".log")
+        .to_string();
+    let mut again = bin()
+        .args(["--task_config", task.to_str().unwrap(), "--game_port", &port])
+        .arg("--log_dir")
+        .arg(dir.join("logs"))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::read_to_string(&log).unwrap().matches("listening").count() < 2 {
+        assert!(std::time::Instant::now() < deadline, "the restarted server appends");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(std::fs::read(&log).unwrap().starts_with(&after));
+    let _ = again.kill();
+    let _ = again.wait();
+}
+
+#[test]
+fn flags_take_dashes_or_underscores_and_the_last_value_wins() {
+    let dir = scratch("flags");
+    let task = repo().join("tasks/default.yaml");
+    let port = free_port();
+    let mut child = bin()
+        .args(["--task-config", task.to_str().unwrap(), "--game_port", "1", "--game-port", &port.to_string()])
+        .args(["--io-threads", "1", "--io_threads", "2", "--max-per-ip", "4"])
+        .arg("--log-dir")
+        .arg(dir.join("logs"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "the last --game_port is the one served");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut c = Raw::from_stream(std::net::TcpStream::connect(("127.0.0.1", port)).unwrap());
+    assert_eq!(c.request(&join("a", "Attacker"))["status"], "GameStatus.CREATED");
+    let _ = child.kill();
+    let _ = child.wait();
+    let help = String::from_utf8(bin().arg("--help").output().unwrap().stdout).unwrap();
+    assert!(help.contains("--game_port") && !help.contains("--game-port"), "one spelling in --help");
+}

@@ -89,13 +89,13 @@ impl Agent for Box<dyn Agent> {
         (**self).role()
     }
     fn episode_start(&mut self, obs: &Observation, info: &EpisodeInfo) {
-        (**self).episode_start(obs, info)
+        (**self).episode_start(obs, info);
     }
     fn act(&mut self, obs: &Observation) -> Action {
         (**self).act(obs)
     }
     fn episode_end(&mut self, obs: &Observation) {
-        (**self).episode_end(obs)
+        (**self).episode_end(obs);
     }
 }
 

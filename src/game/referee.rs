@@ -411,7 +411,7 @@ impl Referee {
         self.check_reset(out);
     }
 
-    /// Releases parked CREATED/RESET_DONE replies once enough agents joined.
+    /// Releases parked CREATED and RESET_DONE replies once enough agents joined.
     fn check_start(&mut self, out: &mut Vec<Effect>) {
         let joined = self.slots.values().filter(|s| s.player.is_some()).count();
         if joined < self.settings.task.required_players {

@@ -1,4 +1,4 @@
-//! LocalAgent: an in-process agent. It is its own transport: it joins a game through the
+//! `LocalAgent`: an in-process agent. It is its own transport: it joins a game through the
 //! coordinator's typed messages, like a TCP session does, and goes through exactly the same
 //! rules; replies arrive as values whose states are shared (`Arc`), never encoded or copied.
 

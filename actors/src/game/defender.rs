@@ -1,4 +1,4 @@
-//! The GlobalDefender actor: the stochastic detector of one game.
+//! The global defender actor: the stochastic detector of one game.
 
 use super::messages::ToDefender;
 use actix::prelude::*;

@@ -1,5 +1,5 @@
-//! One game as actors: a Coordinator (which owns the rules), a World, a GlobalDefender (when
-//! the task enables it) and a TrajectoryRecorder, exchanging the typed messages of
+//! One game as actors: a Coordinator (which owns the rules), a World, a global defender (when
+//! the task enables it) and a trajectory recorder, exchanging the typed messages of
 //! [`messages`]. Nothing is global, so a process runs as many games as it likes.
 
 pub mod coordinator;

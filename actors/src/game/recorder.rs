@@ -1,4 +1,4 @@
-//! The TrajectoryRecorder actor: appends one game's episode records as JSON lines to
+//! The trajectory recorder actor: appends one game's episode records as JSON lines to
 //! `<dir>/<date>_<agent>_AgentRole.<Role>.jsonl`. It runs on an I/O arbiter, never on the
 //! game's own thread, so encoding and disk writes never stall play; a failed write is logged
 //! and counted, never fatal.

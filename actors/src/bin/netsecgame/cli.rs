@@ -121,7 +121,7 @@ pub struct ServeArgs {
     #[arg(long = "game_port", alias = "game-port", visible_alias = "gp", default_value_t = 9000)]
     pub game_port: u16,
     /// DEBUG, INFO, WARNING, ERROR or CRITICAL (unknown values mean ERROR, as upstream).
-    /// RUST_LOG, when set, takes precedence.
+    /// `RUST_LOG`, when set, takes precedence.
     #[arg(short = 'l', long = "debug_level", alias = "debug-level", default_value = "INFO")]
     pub debug_level: String,
     /// Seed of the game's random generator.

@@ -1,4 +1,4 @@
-//! TcpSession: one actor per TCP connection (the actix `chat-tcp` session pattern).
+//! `TcpSession`: one actor per TCP connection (the actix `chat-tcp` session pattern).
 //!
 //! The reader is a task of its own, not a `FramedRead` stream on the actor: the actor must keep
 //! handling coordinator messages while a request waits at a barrier, and must notice a client
@@ -8,7 +8,7 @@
 //! stops reading and TCP pushes back on the client. Requests are answered in order.
 //!
 //! Undecodable input is answered here without bothering the coordinator. When the client's
-//! stream ends (a close, or a half-close with SHUT_WR), the session tells the coordinator the
+//! stream ends (a close, or a half-close with `SHUT_WR`), the session tells the coordinator the
 //! agent leaves; the coordinator answers what was received first and then says [`Close`], so
 //! a request sent just before a half-close still gets its reply. An agent waiting at a barrier
 //! when its input ends leaves the barrier.
