@@ -1,9 +1,9 @@
 //! Actions: the request side of the wire.
 //!
-//! Decoding accepts exactly what upstream `Action.from_dict` accepts (SPEC §1.2): prefixed or
+//! Decoding accepts exactly what upstream `Action.from_dict` accepts: prefixed or
 //! bare action names, case-insensitive roles, stringified booleans, seeds as int/null/"None",
 //! `blocked_host` or `blocked_ip`. Everything else is an [`ActionError`] naming the field and
-//! what was wrong, where upstream either answers "Malformed Action" or crashes later (B3, B41).
+//! what was wrong, where upstream either answers "Malformed Action" or crashes later.
 
 use crate::components::{ActionType, AgentRole, Data, Ip, Network, Service};
 use serde::ser::{SerializeMap, SerializeStruct};
@@ -259,7 +259,8 @@ impl Action {
     getter!(data, Data, Data);
     getter!(agent_info, AgentInfo, AgentInfo);
 
-    /// The block target under either accepted key (B30).
+    /// The block target under either accepted key (`blocked_host`, or `blocked_ip` as upstream's
+    /// WhiteBox list spells it).
     pub fn blocked_host(&self) -> Option<Ip> {
         self.params.iter().find_map(|p| match p {
             Param::Blocked(_, ip) => Some(*ip),

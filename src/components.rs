@@ -6,7 +6,7 @@
 //! many agent states are `Arc<str>`, so copying knowledge into a state never copies text.
 
 use ipnet::Ipv4Net;
-use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct};
+use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Deserialize, Serialize, Serializer};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
@@ -185,6 +185,16 @@ impl Data {
         Data { owner: owner.into(), id: id.into(), size: 0, data_type: empty_arc(), content: empty_arc() }
     }
 
+    /// The logfile data item every host carries: owner `system`, id `logfile`, type `log`.
+    pub fn logfile(size: i64, content: Arc<str>) -> Self {
+        Data { owner: "system".into(), id: "logfile".into(), size, data_type: "log".into(), content }
+    }
+
+    /// True for a host's logfile (whatever its size and content).
+    pub fn is_logfile(&self) -> bool {
+        &*self.owner == "system" && &*self.id == "logfile" && &*self.data_type == "log"
+    }
+
     fn key(&self) -> (&str, &str, &str) {
         (&self.owner, &self.id, &self.data_type)
     }
@@ -336,7 +346,7 @@ impl AgentRole {
     }
 
     /// The status an agent of this role starts each episode with. Attackers are the agents
-    /// that keep an episode going (SPEC §6.3).
+    /// that keep an episode going.
     pub fn initial_status(self) -> AgentStatus {
         match self {
             AgentRole::Attacker => AgentStatus::PlayingWithTimeout,
@@ -499,28 +509,6 @@ impl Serialize for StepInfo {
             map.serialize_entry("info", i)?;
         }
         map.end()
-    }
-}
-
-/// `{"state", "reward", "end", "info"}` as sent to agents.
-#[derive(Debug, Clone, Serialize)]
-pub struct Observation<'a> {
-    pub state: &'a GameState,
-    pub reward: Reward,
-    pub end: bool,
-    pub info: &'a StepInfo,
-}
-
-/// A list serialised as a JSON array; used for `Vec`-like views without collecting.
-pub struct SeqOf<'a, T>(pub &'a [T]);
-
-impl<T: Serialize> Serialize for SeqOf<'_, T> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.0.len()))?;
-        for item in self.0 {
-            seq.serialize_element(item)?;
-        }
-        seq.end()
     }
 }
 

@@ -37,7 +37,7 @@ fn rule(t: ActionType) -> Option<Rule> {
         ActionType::ExploitService => r(0.1, 0.25, None, Some(2)),
         ActionType::FindData => r(0.025, 0.5, None, Some(2)),
         ActionType::ExfiltrateData => r(0.025, 0.25, Some(2), None),
-        // BlockIP's table entry is dead configuration upstream (B32); the rest never detect.
+        // BlockIP's table entry is dead configuration upstream (never consulted); the rest never detect.
         _ => None,
     }
 }

@@ -16,7 +16,7 @@ pub struct EpisodeAgent {
     /// Game actions processed this episode (FORBIDDEN and BAD_REQUEST do not count).
     pub steps: u64,
     /// The reward of the last step; the end-of-episode reward is added to it (upstream
-    /// assigns the step reward rather than accumulating, SPEC §8.6).
+    /// assigns the step reward rather than accumulating).
     pub reward: Reward,
     /// False positives charged to this agent this episode.
     pub false_positives: i64,

@@ -1,4 +1,4 @@
-//! Pairwise reachability between world IPs (SPEC §3.4).
+//! Pairwise reachability between world IPs, as upstream derives it from the scenario.
 //!
 //! Upstream has no routing: a connection `src -> dst` is allowed iff `dst` is in `src`'s allow
 //! set. We index world IPs densely and keep one bit row per source, so a check is a shift and

@@ -1,10 +1,10 @@
-//! Replies: the response side of the wire (SPEC §8.4), encoded with no I/O.
+//! Replies: the response side of the wire, encoded with no I/O.
 //!
 //! Each reply type has upstream's exact key order; the text is Python `json.dumps` (see
 //! [`crate::pyjson`]) followed by the `EOF` terminator. `to_agent` is the peer address, which
 //! only the connection knows, so it is passed in at encoding time.
 
-use crate::components::{ActionType, GameState, GameStatus, Observation, Reward, StepInfo};
+use crate::components::{ActionType, GameState, GameStatus, Reward, StepInfo};
 use crate::pyjson::write_py_json;
 use crate::trajectory::Trajectory;
 use serde::ser::SerializeMap;
@@ -24,7 +24,7 @@ pub struct Welcome {
     pub max_steps: Option<u64>,
     pub goal_description: String,
     pub configuration_hash: Arc<str>,
-    /// WhiteBox mode: the double-encoded action list (SPEC §11.1).
+    /// WhiteBox mode: the action list, as a JSON string inside the JSON reply (upstream's form).
     pub all_actions: Option<Arc<str>>,
 }
 
@@ -48,9 +48,9 @@ pub enum Reply {
     Step { status: GameStatus, state: Arc<GameState>, reward: Reward, end: bool, info: StepInfo },
     /// Anything we could not act on; the text says why.
     BadRequest { message: String },
-    /// A second JoinGame on one connection (upstream's odd string-message shape, B35).
+    /// A second JoinGame on one connection (upstream's odd shape: the message is a string).
     AlreadyJoined,
-    /// QuitGame acknowledged; the connection closes after it (upstream sends nothing, B4).
+    /// QuitGame acknowledged; the connection closes after it (upstream sent nothing).
     QuitAck,
 }
 
@@ -97,7 +97,7 @@ impl Serialize for Message<'_> {
 impl Serialize for Welcome {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(None)?;
-        // Misspelling and `AgentRole.X` rendering are upstream's, kept verbatim (B44).
+        // Misspelling and `AgentRole.X` rendering are upstream's, kept verbatim: agents may match on them.
         m.serialize_entry("message", &format!("Welcome {}, registred as {}", self.agent_name, self.role))?;
         m.serialize_entry("max_steps", &self.max_steps)?;
         m.serialize_entry("goal_description", &self.goal_description)?;
@@ -124,6 +124,15 @@ impl Serialize for ResetInfo {
     }
 }
 
+/// `{"state", "reward", "end", "info"}` as a reply carries it.
+#[derive(Serialize)]
+struct WireObservation<'a> {
+    state: &'a GameState,
+    reward: Reward,
+    end: bool,
+    info: &'a StepInfo,
+}
+
 struct Wire<'a>(ToAgent<'a>, &'a Reply);
 
 impl Serialize for Wire<'_> {
@@ -137,7 +146,7 @@ impl Serialize for Wire<'_> {
                 m.serialize_entry("status", &GameStatus::CREATED)?;
                 m.serialize_entry(
                     "observation",
-                    &Observation { state, reward: Reward::Int(0), end: false, info: &empty },
+                    &WireObservation { state, reward: Reward::Int(0), end: false, info: &empty },
                 )?;
                 m.serialize_entry("message", welcome)?;
             }
@@ -145,12 +154,12 @@ impl Serialize for Wire<'_> {
                 m.serialize_entry("status", &GameStatus::RESET_DONE)?;
                 m.serialize_entry(
                     "observation",
-                    &Observation { state, reward: Reward::Int(0), end: false, info: &empty },
+                    &WireObservation { state, reward: Reward::Int(0), end: false, info: &empty },
                 )?;
                 m.serialize_entry("message", info)?;
             }
             Reply::Step { status, state, reward, end, info } => {
-                m.serialize_entry("observation", &Observation { state, reward: *reward, end: *end, info })?;
+                m.serialize_entry("observation", &WireObservation { state, reward: *reward, end: *end, info })?;
                 m.serialize_entry("status", status)?;
             }
             Reply::BadRequest { message } => {

@@ -5,7 +5,7 @@
 //! and Python's `repr` for floats. Agents and upstream tests compare substrings of this text,
 //! so we reproduce it with a `serde_json` [`Formatter`] instead of post-processing.
 //!
-//! One deliberate addition (DESIGN.md, B7): the byte sequence `EOF` never appears in our JSON,
+//! One deliberate addition: the byte sequence `EOF` never appears in our JSON,
 //! because the reference client splits replies on it. Inside strings an `E` followed by `OF`
 //! is written as `\u0045`, which every JSON parser reads back as `E`.
 

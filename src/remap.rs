@@ -1,10 +1,10 @@
-//! Dynamic addresses (SPEC §7.2-7.3): a seeded relabelling of every world address.
+//! Dynamic addresses: a seeded relabelling of every world address.
 //!
 //! Private networks move together, keeping their distances, to a random private base; public
-//! networks are drawn anew, each at a canonical public network address (B20). Hosts keep
+//! networks are drawn anew, each at a canonical public network address (upstream could draw host bits). Hosts keep
 //! their offsets inside their networks. The firewall, start candidates and views keep their
 //! shape because they refer to IP indices or are mapped at resolution time; goal descriptions
-//! are rewritten, CIDR tokens included (B21). Retries are bounded and a failure leaves the
+//! are rewritten, CIDR tokens included (upstream left them stale). Retries are bounded and a failure leaves the
 //! addresses unchanged, so a remap can never loop forever, exit or panic.
 
 use crate::components::{Ip, Network};

@@ -4,7 +4,7 @@
 //! services and data, routers, start weights and firewall allow rules. The eight upstream
 //! scenarios are embedded in the binary; a task may also name a file. Loading validates
 //! everything (addresses, duplicate names and IPs, dangling host names in rules) and produces a
-//! [`Topology`]: the world as upstream derives it from CYST (SPEC §3), ready for `World`.
+//! [`Topology`]: the world as upstream derives it from CYST, ready for `World`.
 
 use crate::components::{Data, Ip, Network, Service};
 use crate::firewall::Firewall;
@@ -50,36 +50,36 @@ struct ScenarioFile {
     name: String,
     #[serde(default)]
     description: String,
-    hosts: Vec<HostSpec>,
+    hosts: Vec<HostEntry>,
     #[serde(default)]
-    routers: Vec<RouterSpec>,
+    routers: Vec<RouterEntry>,
     #[serde(default)]
-    firewall: FirewallSpec,
+    firewall: FirewallSection,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct HostSpec {
+struct HostEntry {
     name: String,
     interfaces: Vec<String>,
     #[serde(default)]
     start_weight: u32,
     #[serde(default)]
-    services: Vec<ServiceSpec>,
+    services: Vec<ServiceEntry>,
     #[serde(default)]
-    data: Vec<DataSpec>,
+    data: Vec<DataEntry>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RouterSpec {
+struct RouterEntry {
     name: String,
     interfaces: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ServiceSpec {
+struct ServiceEntry {
     name: Scalar,
     #[serde(default)]
     version: Option<Scalar>,
@@ -91,21 +91,21 @@ struct ServiceSpec {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct DataSpec {
+struct DataEntry {
     owner: Scalar,
     id: Scalar,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FirewallSpec {
+struct FirewallSection {
     #[serde(default)]
-    allow: Vec<AllowSpec>,
+    allow: Vec<AllowRule>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct AllowSpec {
+struct AllowRule {
     from: Scalar,
     to: Scalar,
 }
@@ -151,7 +151,7 @@ pub struct Host {
     pub data: Vec<Data>,
 }
 
-/// A validated world description (upstream's derived world model, SPEC §3).
+/// A validated world description (upstream's derived world model).
 #[derive(Debug, Clone)]
 pub struct Topology {
     pub name: String,
@@ -241,7 +241,7 @@ impl Topology {
             .enumerate()
             .map(|(h, host)| {
                 let mut data: Vec<Data> = host.data.clone();
-                data.push(logfile(0, "".into()));
+                data.push(Data::logfile(0, "".into()));
                 data.sort_by(|a, b| (&a.data_type, &a.owner, &a.id).cmp(&(&b.data_type, &b.owner, &b.id)));
                 data.dedup();
                 json!({
@@ -274,11 +274,6 @@ impl Topology {
             "firewall": {"use_firewall": use_firewall, "allowed": allowed, "allowed_pairs_count": fw.pair_count()},
         })
     }
-}
-
-/// The logfile data item every host carries (SPEC §3.3).
-pub fn logfile(size: i64, content: std::sync::Arc<str>) -> Data {
-    Data { owner: "system".into(), id: "logfile".into(), size, data_type: "log".into(), content }
 }
 
 fn parse_interface(host: &str, text: &str) -> Result<(Ip, Network), String> {

@@ -1,9 +1,9 @@
-//! Task configuration: the upstream YAML format (SPEC §2), loaded with the `config` crate.
+//! Task configuration: the upstream YAML format, loaded with the `config` crate.
 //!
 //! Defaults are the ones upstream really uses (rewards 0, `use_firewall` true,
-//! `required_players` 1), not the ones its docs claim (B10). Keywords survive parsing as
+//! `required_players` 1), not the ones its docs claim. Keywords survive parsing as
 //! [`HostSpec::Random`] and friends and are resolved by the world at every join and reset.
-//! Where upstream silently drops or mangles input (B11) we either accept it meaningfully
+//! Where upstream silently drops or mangles input we either accept it meaningfully
 //! (`random`/`all_local` networks, `all` services and data, the single-list data form, YAML
 //! sets in `known_blocks`, missing view keys as empty) or fail with the file, the key path and
 //! the expected form.
@@ -48,7 +48,7 @@ pub enum NetSpec {
     Net(Network),
     /// One world network, drawn at random.
     Random,
-    /// Every private world network (upstream's inverted test, B13, is fixed).
+    /// Every private world network (upstream's test was inverted and picked the public ones).
     AllLocal,
 }
 
@@ -116,13 +116,13 @@ pub struct TaskConfig {
     pub use_dynamic_addresses: bool,
     pub use_global_defender: bool,
     pub save_trajectories: bool,
-    /// Agents (of any role, B1) needed before an episode starts.
+    /// Agents, of any role, needed before an episode starts (upstream counted only some roles).
     pub required_players: usize,
     pub rewards: Rewards,
     pub attacker: RoleConfig,
     pub defender: RoleConfig,
     pub benign: RoleConfig,
-    /// sha256 of the canonical task and the scenario text: stable across runs (B8).
+    /// sha256 of the canonical task and the scenario text: stable across runs (upstream's changed with Python's hash seed).
     pub configuration_hash: String,
     /// Things worth telling the user that do not stop loading (ignored legacy keys, ...).
     pub warnings: Vec<String>,
@@ -225,7 +225,7 @@ impl TaskConfig {
         let attacker = p.role(agents.get("Attacker"), "Attacker", &topology)?;
         let defender = p.role(agents.get("Defender"), "Defender", &topology)?;
         let mut benign = p.role(agents.get("Benign"), "Benign", &topology)?;
-        // Upstream hard-codes the Benign agent (SPEC §2.3, B43); only max_steps is read.
+        // Upstream hard-codes the Benign agent's views; only its max_steps is read.
         benign.goal_description = String::new();
         benign.start =
             View { controlled_hosts: vec![HostSpec::Random, HostSpec::Random, HostSpec::Random], ..View::default() };

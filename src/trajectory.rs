@@ -91,7 +91,8 @@ impl Trajectory {
         self.bytes
     }
 
-    /// Upstream's file name, without its `rstrip('jsonl')` bug (B27).
+    /// Upstream's file name, without the letters upstream's `rstrip('jsonl')` strips from names
+    /// ending in j, s, o, n or l.
     pub fn file_name(&self, date: &str) -> String {
         format!("{date}_{}_{}.jsonl", self.agent_name, self.agent_role)
     }

@@ -1,11 +1,11 @@
-//! Start and goal states from the task's views (SPEC §4, keywords of §2.5).
+//! Start and goal states from the task's views, with the keywords `random` and `all_local`.
 //!
 //! Views are written in the scenario's original addresses; resolution maps them to the current
-//! ones, so explicit hosts and networks keep working after a topology change (B21). Draws use
+//! ones, so explicit hosts and networks keep working after a topology change (upstream's broke). Draws use
 //! the world's generator in this documented order, per agent (agents in id order at a reset):
 //! start `controlled_hosts`, start `known_hosts`, start `known_networks`, start
 //! `known_services` (keys in file order), start `known_data`; then the same fields of the goal.
-//! Candidates are always taken from ordered lists, so a seed fixes every choice (B14).
+//! Candidates are always taken from ordered lists, so a seed fixes every choice (upstream drew from unordered sets).
 
 use crate::components::{AgentRole, Data, GameState, Ip, Network, Service};
 use crate::task::{BlockSpec, DataSpec, HostSpec, ItemSpec, NetSpec, ServiceSpec, View};
@@ -106,11 +106,11 @@ impl World {
     }
 
     /// `data_from_view`. `random` in a start view draws from that host (no logs); in a goal
-    /// view from every host, logfile included (upstream excludes type "logs", B12).
+    /// view from every host, logfile included (upstream meant to exclude it, but tested the type "logs", which no item has).
     fn data(&mut self, view: &[(Ip, Vec<DataSpec>)], global_random: bool) -> BTreeMap<Ip, BTreeSet<Data>> {
         let global: Option<Vec<Data>> = global_random.then(|| {
             let mut all: BTreeSet<Data> = self.topo.hosts.iter().flat_map(|h| h.data.iter().cloned()).collect();
-            all.insert(crate::scenario::logfile(0, "".into()));
+            all.insert(Data::logfile(0, "".into()));
             all.into_iter().collect()
         });
         let mut out = BTreeMap::new();
@@ -155,7 +155,7 @@ impl World {
         let mut known_hosts = self.hosts(&view.known_hosts, &candidates);
         known_hosts.extend(controlled.iter().copied());
         let mut known_networks = self.nets(&view.known_networks);
-        // Neighbouring networks (SPEC §4.1 step 3): a controlled host's networks, and for a
+        // Neighbouring networks, as upstream adds them: a controlled host's networks, and for a
         // private IPv4 network also the same-mask networks 256 addresses below and above.
         for ip in &controlled {
             let Some(&i) = self.ip_index.get(ip) else { continue };

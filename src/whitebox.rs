@@ -1,21 +1,21 @@
-//! WhiteBox mode (SPEC §11.1): every action of the world, sent once at registration as a
+//! WhiteBox mode: every action of the world, sent once at registration as a
 //! JSON-encoded string (`all_actions`), in upstream's enumeration order.
 
 use crate::action::{Action, BlockKey, Param};
 use crate::components::{ActionType, Data, Ip, Network};
 use crate::pyjson::to_py_json;
-use crate::scenario::{logfile, Topology};
+use crate::scenario::Topology;
 use std::collections::BTreeSet;
 
 /// Every action, in upstream order: scans, service scans, exploits, data searches,
-/// exfiltrations, blocks (with the `blocked_ip` key upstream emits; we accept it, B30).
+/// exfiltrations, blocks (with the `blocked_ip` key upstream emits, which its own decoder refused; we accept it).
 pub fn all_actions(topo: &Topology) -> Vec<Action> {
     let mut ips: Vec<Ip> = topo.ips.iter().map(|(ip, _)| *ip).collect();
     ips.sort_by_key(|ip| ip.to_string());
     let mut nets: Vec<Network> = topo.networks.iter().map(|(n, _)| *n).collect();
     nets.sort();
     let mut data: BTreeSet<Data> = topo.hosts.iter().flat_map(|h| h.data.iter().cloned()).collect();
-    data.insert(logfile(0, "".into()));
+    data.insert(Data::logfile(0, "".into()));
     let with_services: Vec<(Ip, &Vec<crate::components::Service>)> = ips
         .iter()
         .filter_map(|ip| {

@@ -1,4 +1,4 @@
-//! The simulated network and the six game actions (SPEC §3, §5).
+//! The simulated network and the six game actions, with upstream's semantics.
 //!
 //! The world is built once from a [`Topology`] and mutated by actions: per-host logfiles,
 //! exfiltrated data, firewall blocks. It also keeps every agent's knowledge (its
@@ -11,7 +11,7 @@ use crate::action::Action;
 use crate::components::{ActionType, AgentRole, Data, GameState, Ip, Network, Service};
 use crate::firewall::Firewall;
 use crate::rng::{seeded_rng, GameRng, WORLD_STREAM};
-use crate::scenario::{logfile, Topology};
+use crate::scenario::Topology;
 use crate::task::TaskConfig;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -62,7 +62,7 @@ pub struct StepOutcome {
     /// The acting agent reached its goal with this step.
     pub goal_reached: bool,
     /// Authors of blocks that a Defender's or Benign agent's action ran into: each gets one
-    /// false positive (SPEC §5, B42). An author may appear several times.
+    /// false positive (upstream charged the acting agent instead). An author may appear several times.
     pub false_positive_authors: Vec<AgentId>,
 }
 
@@ -114,7 +114,7 @@ impl LogFile {
                 || if self.text.is_empty() { Arc::from("") } else { Arc::from(format!("{}]", self.text)) },
             )
             .clone();
-        logfile(content.len() as i64, content)
+        Data::logfile(content.len() as i64, content)
     }
 }
 
@@ -254,7 +254,7 @@ impl World {
         self.agents.get(&id)
     }
 
-    /// Resets the world for a new episode (SPEC §7.1): reseeds when a seed is given, changes
+    /// Resets the world for a new episode: reseeds when a seed is given, changes
     /// addresses when asked and allowed, restores data, logs and firewall, and resolves every
     /// agent's start and goal anew (in agent id order).
     pub fn reset(&mut self, seed: Option<i64>, topology_change: bool) {
@@ -276,7 +276,7 @@ impl World {
         }
     }
 
-    /// Applies a game action for an agent (SPEC §5) and checks its goal (SPEC §6.1).
+    /// Applies a game action for an agent and checks its goal.
     pub fn step(&mut self, id: AgentId, action: &Action) -> Result<StepOutcome, StepError> {
         if !action.action_type.is_game_action() {
             return Err(StepError::NotAGameAction(action.action_type));
@@ -295,138 +295,152 @@ impl World {
         Ok(outcome)
     }
 
+    /// Applies one action to the acting agent's state `s`. The source must be controlled;
+    /// `check_required` guarantees the parameters each action reads are present.
     fn apply(&mut self, s: &mut GameState, action: &Action, ctx: &mut StepCtx<'_>) {
-        // `check_required` guarantees the parameters below are present.
         let src = action.source_host().expect("checked");
         if !s.controlled_hosts.contains(&src) {
             return;
         }
+        let target = || action.target_host().expect("checked");
         match action.action_type {
-            ActionType::ScanNetwork => {
-                let net = action.target_network().expect("checked");
-                for i in 0..self.ips.len() {
-                    let ip = self.ips[i];
-                    if !net.contains(ip) {
-                        continue;
-                    }
-                    if self.firewall_allows(src, ip) {
-                        s.known_hosts.insert(ip);
-                        self.log(ip, src, ActionType::ScanNetwork);
-                    } else {
-                        self.false_positive(src, ip, ctx);
-                    }
-                }
-            }
-            ActionType::FindServices => {
-                let tgt = action.target_host().expect("checked");
-                if !self.firewall_allows(src, tgt) {
-                    return self.false_positive(src, tgt, ctx);
-                }
-                let controlled = s.controlled_hosts.contains(&tgt);
-                let found: BTreeSet<Service> =
-                    self.services_of(tgt).iter().filter(|sv| controlled || !sv.is_local).cloned().collect();
-                if !found.is_empty() {
-                    s.known_services.insert(tgt, found);
-                    if s.known_hosts.insert(tgt) {
-                        self.add_networks_of(s, tgt);
-                    }
-                }
-                self.log(tgt, src, ActionType::FindServices);
-            }
-            ActionType::FindData => {
-                let tgt = action.target_host().expect("checked");
-                if !self.firewall_allows(src, tgt) {
-                    return self.false_positive(src, tgt, ctx);
-                }
-                self.log(tgt, src, ActionType::FindData);
-                if !s.controlled_hosts.contains(&tgt) {
-                    return;
-                }
-                // A fresh snapshot every call (B16): known items get the current content.
-                let host = self.host_of[self.ip_index[&tgt]];
-                let known = s.known_data.entry(tgt).or_default();
-                for d in self.data[host].iter() {
-                    known.replace(d.clone());
-                }
-                known.replace(self.logs[host].snapshot());
-                if let Some(blocks) = self.fw_blocks.get(&tgt).filter(|b| !b.is_empty()) {
-                    s.known_blocks.entry(tgt).or_default().extend(blocks.iter().copied());
-                }
-            }
+            ActionType::ScanNetwork => self.scan_network(s, src, action.target_network().expect("checked"), ctx),
+            ActionType::FindServices => self.find_services(s, src, target(), ctx),
+            ActionType::FindData => self.find_data(s, src, target(), ctx),
             ActionType::ExploitService => {
-                let tgt = action.target_host().expect("checked");
-                let service = action.target_service().expect("checked");
-                if !self.ip_index.contains_key(&tgt) {
-                    return;
-                }
-                if !self.firewall_allows(src, tgt) {
-                    return self.false_positive(src, tgt, ctx);
-                }
-                let exists = self.services_of(tgt).contains(&service);
-                let known = s.known_services.get(&tgt).is_some_and(|k| k.contains(&service));
-                if exists && known {
-                    s.controlled_hosts.insert(tgt);
-                    self.add_networks_of(s, tgt);
-                }
-                self.log(tgt, src, ActionType::ExploitService);
+                self.exploit_service(s, src, target(), &action.target_service().expect("checked"), ctx);
             }
-            ActionType::ExfiltrateData => {
-                let tgt = action.target_host().expect("checked");
-                let data = action.data().expect("checked");
-                if !s.controlled_hosts.contains(&tgt) {
-                    return;
-                }
-                if !self.firewall_allows(src, tgt) {
-                    return self.false_positive(src, tgt, ctx);
-                }
-                if !s.known_data.get(&src).is_some_and(|k| k.contains(&data)) {
-                    return;
-                }
-                self.log(tgt, src, ActionType::ExfiltrateData);
-                // The world's copy travels, not whatever size/content the agent sent (B17).
-                let src_host = self.host_of[self.ip_index[&src]];
-                let world_copy = if data == logfile(0, "".into()) {
-                    Some(self.logs[src_host].snapshot())
-                } else {
-                    self.data[src_host].get(&data).cloned()
-                };
-                if let Some(copy) = world_copy {
-                    let tgt_host = self.host_of[self.ip_index[&tgt]];
-                    if copy.data_type.as_ref() != "log" {
-                        self.data[tgt_host].insert(copy.clone());
-                    }
-                    s.known_data.entry(tgt).or_default().insert(copy);
-                }
-            }
-            ActionType::BlockIP => {
-                let tgt = action.target_host().expect("checked");
-                let blocked = action.blocked_host().expect("checked");
-                if !s.controlled_hosts.contains(&tgt) {
-                    return;
-                }
-                if !self.firewall_allows(src, tgt) {
-                    return self.false_positive(src, tgt, ctx);
-                }
-                if tgt != blocked {
-                    for pair in [(tgt, blocked), (blocked, tgt)] {
-                        let authors = self.block_authors.entry(pair).or_default();
-                        if !authors.contains(&ctx.agent) {
-                            authors.push(ctx.agent);
-                        }
-                    }
-                    if let (Some(&t), Some(&b)) = (self.ip_index.get(&tgt), self.ip_index.get(&blocked)) {
-                        self.fw.deny(t, b);
-                        self.fw.deny(b, t);
-                    }
-                    self.fw_blocks.entry(tgt).or_default().insert(blocked);
-                    self.fw_blocks.entry(blocked).or_default().insert(tgt);
-                    s.known_blocks.entry(tgt).or_default().insert(blocked);
-                    s.known_blocks.entry(blocked).or_default().insert(tgt);
-                }
-                self.log(tgt, src, ActionType::BlockIP);
-            }
+            ActionType::ExfiltrateData => self.exfiltrate_data(s, src, target(), &action.data().expect("checked"), ctx),
+            ActionType::BlockIP => self.block_ip(s, src, target(), action.blocked_host().expect("checked"), ctx),
             ActionType::JoinGame | ActionType::QuitGame | ActionType::ResetGame => {}
         }
+    }
+
+    /// Every host of the network reachable from `src` becomes known (and logs the scan).
+    fn scan_network(&mut self, s: &mut GameState, src: Ip, net: Network, ctx: &mut StepCtx<'_>) {
+        for i in 0..self.ips.len() {
+            let ip = self.ips[i];
+            if !net.contains(ip) {
+                continue;
+            }
+            if self.firewall_allows(src, ip) {
+                s.known_hosts.insert(ip);
+                self.log(ip, src, ActionType::ScanNetwork);
+            } else {
+                self.false_positive(src, ip, ctx);
+            }
+        }
+    }
+
+    /// The target's services become known (its local ones only when it is controlled); a host
+    /// seen this way for the first time brings its networks.
+    fn find_services(&mut self, s: &mut GameState, src: Ip, tgt: Ip, ctx: &mut StepCtx<'_>) {
+        if !self.firewall_allows(src, tgt) {
+            return self.false_positive(src, tgt, ctx);
+        }
+        let controlled = s.controlled_hosts.contains(&tgt);
+        let found: BTreeSet<Service> =
+            self.services_of(tgt).iter().filter(|sv| controlled || !sv.is_local).cloned().collect();
+        if !found.is_empty() {
+            s.known_services.insert(tgt, found);
+            if s.known_hosts.insert(tgt) {
+                self.add_networks_of(s, tgt);
+            }
+        }
+        self.log(tgt, src, ActionType::FindServices);
+    }
+
+    /// On a controlled target: its data, its logfile and its blocks become known, each call a
+    /// fresh snapshot (upstream kept the first one).
+    fn find_data(&mut self, s: &mut GameState, src: Ip, tgt: Ip, ctx: &mut StepCtx<'_>) {
+        if !self.firewall_allows(src, tgt) {
+            return self.false_positive(src, tgt, ctx);
+        }
+        self.log(tgt, src, ActionType::FindData);
+        if !s.controlled_hosts.contains(&tgt) {
+            return;
+        }
+        let host = self.host_of[self.ip_index[&tgt]];
+        let known = s.known_data.entry(tgt).or_default();
+        for d in self.data[host].iter() {
+            known.replace(d.clone());
+        }
+        known.replace(self.logs[host].snapshot());
+        if let Some(blocks) = self.fw_blocks.get(&tgt).filter(|b| !b.is_empty()) {
+            s.known_blocks.entry(tgt).or_default().extend(blocks.iter().copied());
+        }
+    }
+
+    /// Control of the target through a service it runs and the agent knows.
+    fn exploit_service(&mut self, s: &mut GameState, src: Ip, tgt: Ip, service: &Service, ctx: &mut StepCtx<'_>) {
+        if !self.ip_index.contains_key(&tgt) {
+            return;
+        }
+        if !self.firewall_allows(src, tgt) {
+            return self.false_positive(src, tgt, ctx);
+        }
+        let exists = self.services_of(tgt).contains(service);
+        let known = s.known_services.get(&tgt).is_some_and(|k| k.contains(service));
+        if exists && known {
+            s.controlled_hosts.insert(tgt);
+            self.add_networks_of(s, tgt);
+        }
+        self.log(tgt, src, ActionType::ExploitService);
+    }
+
+    /// Known data of the source is copied to the controlled target: the world's copy, not
+    /// whatever size or content the agent sent (upstream stored the agent's).
+    fn exfiltrate_data(&mut self, s: &mut GameState, src: Ip, tgt: Ip, data: &Data, ctx: &mut StepCtx<'_>) {
+        if !s.controlled_hosts.contains(&tgt) {
+            return;
+        }
+        if !self.firewall_allows(src, tgt) {
+            return self.false_positive(src, tgt, ctx);
+        }
+        if !s.known_data.get(&src).is_some_and(|k| k.contains(data)) {
+            return;
+        }
+        self.log(tgt, src, ActionType::ExfiltrateData);
+        let src_host = self.host_of[self.ip_index[&src]];
+        let world_copy = if data.is_logfile() {
+            Some(self.logs[src_host].snapshot())
+        } else {
+            self.data[src_host].get(data).cloned()
+        };
+        if let Some(copy) = world_copy {
+            let tgt_host = self.host_of[self.ip_index[&tgt]];
+            if !copy.is_logfile() {
+                self.data[tgt_host].insert(copy.clone());
+            }
+            s.known_data.entry(tgt).or_default().insert(copy);
+        }
+    }
+
+    /// On a controlled target, traffic between it and `blocked` is cut both ways, for everyone.
+    fn block_ip(&mut self, s: &mut GameState, src: Ip, tgt: Ip, blocked: Ip, ctx: &mut StepCtx<'_>) {
+        if !s.controlled_hosts.contains(&tgt) {
+            return;
+        }
+        if !self.firewall_allows(src, tgt) {
+            return self.false_positive(src, tgt, ctx);
+        }
+        if tgt != blocked {
+            for pair in [(tgt, blocked), (blocked, tgt)] {
+                let authors = self.block_authors.entry(pair).or_default();
+                if !authors.contains(&ctx.agent) {
+                    authors.push(ctx.agent);
+                }
+            }
+            if let (Some(&t), Some(&b)) = (self.ip_index.get(&tgt), self.ip_index.get(&blocked)) {
+                self.fw.deny(t, b);
+                self.fw.deny(b, t);
+            }
+            self.fw_blocks.entry(tgt).or_default().insert(blocked);
+            self.fw_blocks.entry(blocked).or_default().insert(tgt);
+            s.known_blocks.entry(tgt).or_default().insert(blocked);
+            s.known_blocks.entry(blocked).or_default().insert(tgt);
+        }
+        self.log(tgt, src, ActionType::BlockIP);
     }
 
     /// Appends to the logfile of the host behind `target` (no-op for unknown addresses).
@@ -465,7 +479,9 @@ impl World {
             .collect()
     }
 
-    /// SPEC §6.1, with goal `known_blocks` evaluated (DESIGN.md).
+    /// Whether the agent's state covers its goal: every goal set is a subset of the state's, and
+    /// goal `known_blocks` is evaluated too (upstream ignored it), `all_attackers` meaning every
+    /// host an attacker controls right now.
     pub fn goal_reached(&self, id: AgentId) -> bool {
         let Some(agent) = self.agents.get(&id) else { return false };
         let (g, s) = (&agent.goal.state, &*agent.state);

@@ -220,7 +220,7 @@ proptest! {
             prop_assert_eq!(new_net.mask(), old_net.mask());
             prop_assert_eq!(new_net, new_net.canonical());
         }
-        // The goal's addresses moved with the world, CIDRs included (B21).
+        // The goal's addresses moved with the world, CIDRs included.
         let goal = a.goal_description(AgentRole::Attacker);
         prop_assert!(!goal.contains("192.168.3.2 ") && !goal.contains("213.47.23.195"), "{}", goal);
         prop_assert!(a.agent(1).unwrap().goal.state.controlled_hosts.iter().all(|h| a.ips().contains(h)));

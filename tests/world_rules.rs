@@ -1,4 +1,4 @@
-//! Action preconditions and effects (SPEC §5), goals (§6.1) and keywords (§4), one rule at a
+//! Action preconditions and effects, goals and keywords, one rule at a
 //! time on `two_networks_tiny` and `two_networks`.
 
 use netsecgame::action::{Action, BlockKey, Param};
@@ -133,7 +133,7 @@ fn find_data_on_controlled_hosts_refreshes_the_log() {
     assert!(log1.content.ends_with(r#"{"source_host": "192.168.2.2", "action_type": "ActionType.FindData"}]"#));
     w.step(1, &find_data(CLIENT, SMB)).unwrap();
     let log2 = st(&w, 1).known_data[&SMB].iter().find(|d| &*d.id == "logfile").unwrap().clone();
-    assert!(log2.size > log1.size, "a repeated FindData returns the current log (B16)");
+    assert!(log2.size > log1.size, "a repeated FindData returns the current log");
     assert_eq!(log2.size as usize, log2.content.len());
     // Uncontrolled target: only the log grows.
     let mut w = tiny();
@@ -151,7 +151,7 @@ fn exfiltration_copies_the_worlds_data_and_reaches_the_goal() {
     let out = w.step(1, &exfil(SMB, CC, fake)).unwrap();
     assert!(out.goal_reached);
     let copy = st(&w, 1).known_data[&CC].iter().next().unwrap().clone();
-    assert_eq!((copy.size, &*copy.content), (0, ""), "the world's copy, not the agent's (B17)");
+    assert_eq!((copy.size, &*copy.content), (0, ""), "the world's copy, not the agent's");
     // Another agent controlling the C&C finds it there; a reset removes it.
     w.add_agent(2, AgentRole::Attacker);
     w.step(2, &find_data(CC, CC)).unwrap();
@@ -192,10 +192,15 @@ fn all_attackers_block_goal_is_evaluated() {
     w.step(2, &block(SMB, CLIENT, Ip::v4(192, 168, 2, 1))).unwrap();
     assert!(!w.goal_reached(2), "a block elsewhere does not count");
     w.step(2, &block(SMB, SMB, CLIENT)).unwrap();
-    assert!(w.goal_reached(2), "the block itself makes it known (SPEC 5.6)");
-    // When the attacker takes another host, the goal is no longer met.
-    w.step(1, &find_services(CLIENT, Ip::v4(192, 168, 2, 1))).unwrap();
-    w.add_agent(3, AgentRole::Attacker);
+    assert!(w.goal_reached(2), "the block itself makes it known");
+    // When the attacker takes another host (the C&C, through its listener), the goal is no
+    // longer met until that host is blocked too.
+    let listener = Service::new("listener", "passive", "1.0.0", false);
+    w.step(1, &find_services(CLIENT, CC)).unwrap();
+    w.step(1, &exploit(CLIENT, CC, listener)).unwrap();
+    assert!(st(&w, 1).controlled_hosts.contains(&CC));
+    assert!(!w.goal_reached(2), "the new attacker host is not blocked yet");
+    w.step(2, &block(SMB, SMB, CC)).unwrap();
     assert!(w.goal_reached(2));
 }
 

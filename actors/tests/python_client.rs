@@ -1,6 +1,6 @@
 //! Runs the Python compatibility suite (`tests/python`) with the official client, against the
-//! release binary of this build. `.ci/setup-python` creates the interpreter; in CI a missing
-//! interpreter is a failure, elsewhere the suite is skipped with a note.
+//! binary of this build. `.ci/setup-python` creates the interpreter. Without it the test fails
+//! and says how to fix that; `NETSECGAME_SKIP_PYTHON=1` skips it on purpose (never in CI).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -13,9 +13,11 @@ fn official_python_client_suite() {
     let ready = python.exists()
         && Command::new(&python).args(["-c", "import netsecgame, pytest"]).status().is_ok_and(|s| s.success());
     if !ready {
-        assert!(std::env::var("CI").is_err(), "CI needs the Python client: run `bash .ci/setup-python`");
-        eprintln!(
-            "SKIPPED: no Python with netsecgame and pytest at {} (run `bash .ci/setup-python`)",
+        let skip = std::env::var("NETSECGAME_SKIP_PYTHON").is_ok_and(|v| v == "1") && std::env::var("CI").is_err();
+        assert!(
+            skip,
+            "no Python with the official netsecgame client and pytest at {}: run `bash .ci/setup-python` \
+             (or set NETSECGAME_SKIP_PYTHON=1 to skip the compatibility suite on purpose)",
             python.display()
         );
         return;

@@ -1,7 +1,7 @@
 //! Golden wire tests: every upstream transcript in `tests/reference/wire/` is replayed byte
 //! for byte against our server, and our reply must equal upstream's after normalising set
 //! order, `to_agent`, `configuration_hash` and the detail we add to "Malformed Action".
-//! Also raw-socket framing cases upstream gets wrong (B5, B6).
+//! Also raw-socket framing cases upstream gets wrong (split, coalesced and oversized requests).
 
 mod common;
 use common::*;
@@ -62,7 +62,7 @@ fn replay_recording(prefix: &str, task_file: &str) {
                 assert_eq!(canonical(&ours), canonical(&theirs), "{name}");
             }
             None => {
-                // Upstream never answered QuitGame (B4); we acknowledge and close.
+                // Upstream never answered QuitGame; we acknowledge and close.
                 assert!(name.ends_with("quit_game.txt"), "{name}");
                 let v: Value = serde_json::from_str(&ours).unwrap();
                 assert_eq!(v["status"], "GameStatus.OK");
@@ -86,7 +86,7 @@ fn two_networks_small_transcript() {
 fn edge_cases_get_an_answer_where_upstream_hung() {
     let task = task_from_file(&reference().join("wire/task_configs/two_networks_tiny.yaml"));
     let server = start(task);
-    // A game action before JoinGame: upstream never answers (B3, B45).
+    // A game action before JoinGame: upstream never answers.
     let mut c = Raw::connect(&server);
     let (req, none) = transcript("edge_tiny_before_join__01_action_before_join.txt");
     assert!(none.is_none());
