@@ -79,6 +79,7 @@ impl Game {
                 Effect::Close { id } => self.closed.push(id),
                 Effect::Record(t) => self.trajectories.push(t),
                 Effect::EpisodeEnded(r) => self.records.push(r),
+                Effect::AgentJoined { .. } | Effect::AgentLeft { .. } => {}
                 Effect::World(_) | Effect::Defender(_) => unreachable!("LocalGame carries these out"),
             }
         }

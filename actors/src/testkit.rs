@@ -10,7 +10,7 @@
 //! ```
 
 use crate::agents::{AgentStopped, EpisodeSeen, LocalAgent, PlayPlan, Reports};
-use crate::game::messages::{AgentRequest, Connect, Leave, Settle, ToSession};
+use crate::game::messages::{AgentRequest, Connect, Leave, LeaveReason, Settle, ToSession};
 use crate::game::{Game, GameConfig, GameEvent};
 use actix::prelude::*;
 use netsecgame::action::Action;
@@ -92,8 +92,10 @@ impl TestGame {
         self.settle().await;
         let _ = self.events.send(Ping).await;
         let mut out = Vec::new();
-        while let Ok(GameEvent::EpisodeEnded(r)) = self.events_rx.try_recv() {
-            out.push(r);
+        while let Ok(event) = self.events_rx.try_recv() {
+            if let GameEvent::EpisodeEnded(r) = event {
+                out.push(r);
+            }
         }
         out
     }
@@ -174,7 +176,7 @@ impl TestAgent {
 
     /// The agent leaves (a disconnect, or the end of its input).
     pub fn leave(&self) {
-        self.coordinator.do_send(Leave { id: self.id });
+        self.coordinator.do_send(Leave { id: self.id, reason: LeaveReason::Disconnected });
     }
 }
 

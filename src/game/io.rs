@@ -131,4 +131,17 @@ pub enum Effect {
     Record(Arc<Trajectory>),
     /// An agent's episode ended.
     EpisodeEnded(EpisodeRecord),
+    /// An agent joined the game (its JoinGame was accepted; CREATED may still wait).
+    AgentJoined {
+        id: AgentId,
+        name: String,
+        role: AgentRole,
+    },
+    /// A joined agent left the game (it quit, or its transport said it is gone).
+    AgentLeft {
+        id: AgentId,
+        name: String,
+        role: AgentRole,
+        quit: bool,
+    },
 }

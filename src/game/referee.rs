@@ -231,7 +231,7 @@ impl Referee {
     fn agent_input(&mut self, input: Input, out: &mut Vec<Effect>) {
         match input {
             Input::Request { id, action } => self.request(id, action, out),
-            Input::Leave { id } => self.remove(id, out),
+            Input::Leave { id } => self.remove(id, false, out),
             _ => unreachable!("only agent inputs are backlogged"),
         }
     }
@@ -246,7 +246,7 @@ impl Referee {
             ActionType::QuitGame => {
                 out.push(Effect::Reply { to: id, reply: Reply::QuitAck });
                 out.push(Effect::Close { id });
-                self.remove(id, out);
+                self.remove(id, true, out);
             }
             ActionType::ResetGame => self.reset_request(id, action.reset_options(), out),
             _ => self.game_action(id, action, out),
@@ -287,6 +287,7 @@ impl Referee {
             return out.push(Effect::World(WorldRequest::Remove { id }));
         };
         tracing::info!("agent {name} ({}) registered as {role}", slot.peer);
+        out.push(Effect::AgentJoined { id, name: name.clone(), role });
         slot.player = Some(Player {
             trajectory,
             name,
@@ -559,11 +560,15 @@ impl Referee {
         self.check_start(out);
     }
 
-    fn remove(&mut self, id: AgentId, out: &mut Vec<Effect>) {
+    /// Takes an agent out of the game (`quit`: it asked to, with QuitGame).
+    fn remove(&mut self, id: AgentId, quit: bool, out: &mut Vec<Effect>) {
         let Some(slot) = self.slots.remove(&id) else { return };
-        out.push(Effect::Close { id });
-        let Some(mut p) = slot.player else { return };
+        let Some(mut p) = slot.player else {
+            return out.push(Effect::Close { id });
+        };
         tracing::info!("agent {} ({}) left the game", p.name, slot.peer);
+        out.push(Effect::AgentLeft { id, name: p.name.clone(), role: p.role, quit });
+        out.push(Effect::Close { id });
         if let Some(Parked::Final(action)) = p.parked.take() {
             // Its final step was applied; keep it in the record even though no reply went out.
             p.trajectory.push(action, p.ep.reward, p.state.clone(), Some(p.ep.status));

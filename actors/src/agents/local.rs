@@ -4,7 +4,7 @@
 
 use super::{AgentStopped, EpisodeSeen, PlayPlan, Reports};
 use crate::game::coordinator::Coordinator;
-use crate::game::messages::{AgentRequest, Connect, Leave, ToSession};
+use crate::game::messages::{AgentRequest, Connect, Leave, LeaveReason, ToSession};
 use actix::prelude::*;
 use netsecgame::action::{Action, ResetOptions};
 use netsecgame::agents::{Agent, EpisodeInfo, Observation};
@@ -109,7 +109,7 @@ impl<A: Agent + Unpin + 'static> Actor for LocalAgent<A> {
 
     fn stopped(&mut self, _: &mut Context<Self>) {
         if let Some(id) = self.id.take() {
-            self.game.do_send(Leave { id });
+            self.game.do_send(Leave { id, reason: LeaveReason::Stopped });
         }
         if let Some(to) = &self.reports.stopped {
             to.do_send(AgentStopped { name: self.plan.name.clone(), episodes: self.played, error: self.error.take() });

@@ -23,12 +23,25 @@ pub struct Coordinator {
     recorder: Addr<RecorderActor>,
     /// Where each connected agent's replies go; the coordinator never sees a transport's type.
     sessions: HashMap<AgentId, Recipient<ToSession>>,
+    /// Each connection's transport label, for events and log lines.
+    peers: HashMap<AgentId, String>,
+    /// Why an agent is leaving, as its transport said, until the referee lets it go.
+    leaving: HashMap<AgentId, LeaveReason>,
     subscribers: Vec<Recipient<GameEvent>>,
     /// Reused effect buffer.
     effects: Vec<Effect>,
     /// [`Settle`] requests waiting for the game to be idle.
     settling: Vec<tokio::sync::oneshot::Sender<()>>,
+    /// Trajectories handed to the recorder and not yet written.
+    records_in_flight: usize,
+    /// [`Stop`] was received: stop once every trajectory is written.
+    stopping: bool,
 }
+
+/// Trajectories a game may have waiting at its recorder. Past this, the coordinator waits
+/// for the recorder before it takes the next message, so a game that plays faster than its
+/// disk writes (in-process agents do) holds a bounded amount of memory, not a backlog.
+pub const MAX_RECORDS_IN_FLIGHT: usize = 16;
 
 impl Coordinator {
     pub fn new(
@@ -43,9 +56,13 @@ impl Coordinator {
             defender,
             recorder,
             sessions: HashMap::new(),
+            peers: HashMap::new(),
+            leaving: HashMap::new(),
             subscribers: Vec::new(),
             effects: Vec::new(),
             settling: Vec::new(),
+            records_in_flight: 0,
+            stopping: false,
         }
     }
 
@@ -72,6 +89,8 @@ impl Coordinator {
                 }
             }
             Effect::Close { id } => {
+                self.peers.remove(&id);
+                self.leaving.remove(&id);
                 if let Some(session) = self.sessions.remove(&id) {
                     session.do_send(ToSession::Close);
                 }
@@ -96,13 +115,39 @@ impl Coordinator {
                     defender.do_send(ToDefender(request));
                 }
             }
-            Effect::Record(trajectory) => self.recorder.do_send(Record(trajectory)),
-            Effect::EpisodeEnded(record) => {
-                self.subscribers.retain(|s| s.connected());
-                for s in &self.subscribers {
-                    s.do_send(GameEvent::EpisodeEnded(record.clone()));
+            Effect::Record(trajectory) => {
+                self.records_in_flight += 1;
+                let written = self.recorder.send(Record(trajectory)).into_actor(self).map(|_, act, ctx| {
+                    act.records_in_flight -= 1;
+                    if act.stopping && act.records_in_flight == 0 {
+                        ctx.stop();
+                    }
+                });
+                if self.records_in_flight >= MAX_RECORDS_IN_FLIGHT {
+                    // Backpressure: no new message until this one is on disk.
+                    ctx.wait(written);
+                } else {
+                    ctx.spawn(written);
                 }
             }
+            Effect::EpisodeEnded(record) => self.publish(GameEvent::EpisodeEnded(record)),
+            Effect::AgentJoined { id, name, role } => {
+                let peer = self.peers.get(&id).cloned().unwrap_or_default();
+                self.publish(GameEvent::Joined { id, name, role, peer });
+            }
+            Effect::AgentLeft { id, name, quit, .. } => {
+                let peer = self.peers.get(&id).cloned().unwrap_or_default();
+                let told = self.leaving.get(&id).copied();
+                let reason = if quit { LeaveReason::Quit } else { told.unwrap_or(LeaveReason::Disconnected) };
+                self.publish(GameEvent::Left { id, name, peer, reason });
+            }
+        }
+    }
+
+    fn publish(&mut self, event: GameEvent) {
+        self.subscribers.retain(|s| s.connected());
+        for s in &self.subscribers {
+            s.do_send(event.clone());
         }
     }
 
@@ -126,9 +171,13 @@ impl Actor for Coordinator {
 impl Handler<Connect> for Coordinator {
     type Result = Result<AgentId, String>;
     fn handle(&mut self, msg: Connect, _: &mut Context<Self>) -> Self::Result {
+        if self.stopping {
+            return Err("The game is over.".into());
+        }
         match self.referee.connect(msg.peer.clone()) {
             Ok(id) => {
                 self.sessions.insert(id, msg.session);
+                self.peers.insert(id, msg.peer);
                 Ok(id)
             }
             Err(refusal) => {
@@ -142,6 +191,9 @@ impl Handler<Connect> for Coordinator {
 impl Handler<AgentRequest> for Coordinator {
     type Result = ();
     fn handle(&mut self, msg: AgentRequest, ctx: &mut Context<Self>) {
+        if self.stopping {
+            return;
+        }
         self.feed(Input::Request { id: msg.id, action: msg.action }, ctx);
     }
 }
@@ -149,6 +201,12 @@ impl Handler<AgentRequest> for Coordinator {
 impl Handler<Leave> for Coordinator {
     type Result = ();
     fn handle(&mut self, msg: Leave, ctx: &mut Context<Self>) {
+        if self.stopping {
+            return;
+        }
+        if self.sessions.contains_key(&msg.id) {
+            self.leaving.insert(msg.id, msg.reason);
+        }
         self.feed(Input::Leave { id: msg.id }, ctx);
     }
 }
@@ -201,5 +259,25 @@ impl Handler<Snapshot> for Coordinator {
                 .collect(),
             episode: self.referee.episode(),
         })
+    }
+}
+
+impl Handler<Stop> for Coordinator {
+    type Result = ();
+    fn handle(&mut self, _: Stop, ctx: &mut Context<Self>) {
+        for (_, session) in self.sessions.drain() {
+            session.do_send(ToSession::Close);
+        }
+        // Open episodes are written as at a shutdown; the actor goes once the recorder has
+        // every trajectory (a pending send would be lost with it).
+        if self.referee.settings().task.save_trajectories {
+            for t in self.referee.open_trajectories() {
+                self.carry_out(Effect::Record(t), ctx);
+            }
+        }
+        self.stopping = true;
+        if self.records_in_flight == 0 {
+            ctx.stop();
+        }
     }
 }

@@ -44,6 +44,41 @@ pub struct AgentRequest {
 #[rtype(result = "()")]
 pub struct Leave {
     pub id: AgentId,
+    pub reason: LeaveReason,
+}
+
+/// Why an agent left a game.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaveReason {
+    /// It sent QuitGame.
+    Quit,
+    /// Its connection ended (closed, half-closed or reset).
+    Disconnected,
+    /// It sent nothing for the idle timeout.
+    IdleTimeout,
+    /// It did not send JoinGame within the join timeout.
+    JoinTimeout,
+    /// It sent too many bad requests in a row.
+    BadRequests,
+    /// Its replies could not be written.
+    WriteFailed,
+    /// An in-process agent stopped (or was stopped).
+    Stopped,
+}
+
+impl std::fmt::Display for LeaveReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LeaveReason::Quit => "quit",
+            LeaveReason::Disconnected => "disconnected",
+            LeaveReason::IdleTimeout => "idle timeout",
+            LeaveReason::JoinTimeout => "join timeout",
+            LeaveReason::BadRequests => "too many bad requests",
+            LeaveReason::WriteFailed => "replies could not be written",
+            LeaveReason::Stopped => "stopped",
+        })
+    }
 }
 
 /// Anyone -> coordinator: send [`GameEvent`]s to this recipient from now on.
@@ -55,9 +90,19 @@ pub struct Subscribe(pub Recipient<GameEvent>);
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "()")]
 pub enum GameEvent {
+    /// An agent joined; `peer` is its transport's label (see [`Connect::peer`]).
+    Joined { id: AgentId, name: String, role: netsecgame::components::AgentRole, peer: String },
     /// An agent's episode ended: the referee's own record of it.
     EpisodeEnded(EpisodeRecord),
+    /// A joined agent left.
+    Left { id: AgentId, name: String, peer: String, reason: LeaveReason },
 }
+
+/// Anyone -> coordinator: stop the game (its world, defender and recorder go with it).
+/// Connected agents are told to close.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Stop;
 
 /// Server -> coordinator: shutting down; hand every open episode to the recorder. Answers
 /// how many were handed over.

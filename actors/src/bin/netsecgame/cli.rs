@@ -46,25 +46,60 @@ pub enum Command {
 }
 
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct TournamentArgs {
+    #[command(subcommand)]
+    pub command: Option<TournamentCommand>,
+    #[command(flatten)]
+    pub run: TournamentRunArgs,
+}
+
+#[derive(Args)]
+pub struct TournamentRunArgs {
     /// Tournament file (see tasks/tournament.yaml).
     #[arg(long, default_value = "tasks/tournament.yaml")]
     pub config: PathBuf,
-    /// Override the number of concurrent games.
+    /// The match log (SQLite). Default: OUT/tournament.sqlite, or OUT/shard-I-of-N.sqlite.
+    /// Running again with the same store resumes where it stopped.
     #[arg(long)]
-    pub games: Option<usize>,
-    /// Override the episodes per pairing.
-    #[arg(long)]
-    pub episodes: Option<u64>,
-    /// Play each pairing this many seconds instead of a number of episodes.
-    #[arg(long = "duration_s", alias = "duration-s")]
-    pub duration_s: Option<f64>,
-    /// Folder for tournament.json and tournament.csv.
+    pub store: Option<PathBuf>,
+    /// Folder for the leaderboard, matches.csv, charts, entrants' logs and trajectories.
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
-    /// No progress lines on stderr.
+    /// Play only shard I of N (matches whose number is I modulo N), e.g. `--shard 0/4`.
+    #[arg(long)]
+    pub shard: Option<String>,
+    /// Matches at once (default: the file's `parallel`).
+    #[arg(long)]
+    pub parallel: Option<usize>,
+    /// Override the episodes per match (this makes it another tournament for the store).
+    #[arg(long)]
+    pub episodes: Option<u64>,
+    /// No progress on stderr.
     #[arg(long)]
     pub quiet: bool,
+}
+
+#[derive(Subcommand)]
+pub enum TournamentCommand {
+    /// Rebuild every output (leaderboard, matches.csv, charts) from a store alone.
+    Report {
+        #[arg(long)]
+        store: PathBuf,
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+    },
+    /// Combine shard stores into one store and report on it.
+    Merge {
+        /// The merged store to write (created if missing).
+        #[arg(long, default_value = "results/tournament.sqlite")]
+        into: PathBuf,
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+        /// The shard stores.
+        #[arg(required = true)]
+        stores: Vec<PathBuf>,
+    },
 }
 
 #[derive(Args)]

@@ -1,7 +1,7 @@
 //! The commands behind the CLI. Each returns `Ok(exit code)` or an error with its context;
 //! `main` prints the error once.
 
-use crate::cli::{BenchArgs, ServeArgs, TournamentArgs};
+use crate::cli::{BenchArgs, ServeArgs, TournamentArgs, TournamentCommand};
 use crate::logging;
 use anyhow::{bail, Context, Result};
 use netsecgame::game::GameSettings;
@@ -49,7 +49,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
             max_unsent_bytes: args.max_unsent_bytes.max(1),
             ..SessionSettings::default()
         },
-        limits: ConnectionLimits { max_per_ip: args.max_per_ip },
+        limits: ConnectionLimits { max_per_ip: args.max_per_ip, ..ConnectionLimits::default() },
         io_threads: args.io_threads,
     };
     let bind = config.bind.clone();
@@ -112,7 +112,7 @@ fn file_kind(path: &Path) -> Result<FileKind> {
     let has = |k: &str| value.get(k).is_some();
     if has("env") || has("coordinator") {
         Ok(FileKind::Task)
-    } else if has("pairings") || has("entrants") {
+    } else if has("entrants") || has("pairings") {
         Ok(FileKind::Tournament)
     } else {
         bail!(
@@ -130,9 +130,16 @@ pub fn validate(path: &Path) -> Result<ExitCode> {
             path.display(),
             path.display()
         );
-        for p in &t.pairings {
-            let agents: Vec<&str> = p.agents.iter().map(|a| a.name()).collect();
-            println!("  pairing {}: {} on {}", p.name, agents.join(" vs "), p.task.topology.name);
+        let matches = netsecgame_actors::tournament::schedule::schedule(&t).len();
+        println!(
+            "  {} entrants, {} tasks, {} seeds: {matches} matches of {} episodes",
+            t.entrants.len(),
+            t.tasks.len(),
+            t.seeds.len(),
+            t.episodes
+        );
+        for e in &t.entrants {
+            println!("  {} ({}): {}", e.name, e.role.name(), if e.is_external() { "command" } else { "built-in" });
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -171,27 +178,54 @@ pub fn validate(path: &Path) -> Result<ExitCode> {
 }
 
 pub fn tournament(args: TournamentArgs) -> Result<ExitCode> {
-    use netsecgame_actors::tournament::{run, write_results, Tournament};
+    use netsecgame_actors::tournament::{self, RunOptions, Shard, Tournament};
+    match args.command {
+        Some(TournamentCommand::Report { store, out }) => {
+            let table = tournament::report(&store, &out).map_err(|e| anyhow::anyhow!("{e}"))?;
+            print!("{table}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(TournamentCommand::Merge { into, out, stores }) => {
+            let table = tournament::merge(&stores, &into, &out).map_err(|e| anyhow::anyhow!("{e}"))?;
+            print!("{table}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        None => {}
+    }
+    let args = args.run;
     let mut t = Tournament::load(&args.config)?;
-    if let Some(g) = args.games {
-        t.games = g.max(1);
-    }
     if let Some(e) = args.episodes {
-        t.episodes = Some(e);
-        t.duration = None;
+        anyhow::ensure!(e > 0, "--episodes must be at least 1");
+        t.episodes = e;
     }
-    if let Some(d) = args.duration_s {
-        t.duration = Some(Duration::from_secs_f64(d));
-        t.episodes = None;
+    let shard = match &args.shard {
+        Some(text) => Shard::parse(text).map_err(|e| anyhow::anyhow!("--shard {e}"))?,
+        None => Shard::WHOLE,
+    };
+    let store = args.store.clone().unwrap_or_else(|| {
+        if shard == Shard::WHOLE {
+            args.out.join("tournament.sqlite")
+        } else {
+            args.out.join(format!("shard-{}-of-{}.sqlite", shard.index, shard.count))
+        }
+    });
+    let options =
+        RunOptions { store: store.clone(), out: args.out.clone(), shard, parallel: args.parallel, quiet: args.quiet };
+    let summary = actix_rt::System::new().block_on(tournament::run(t, &options))?;
+    let table = tournament::report(&store, &args.out).map_err(|e| anyhow::anyhow!("{e}"))?;
+    print!("{table}");
+    if !args.quiet {
+        eprintln!(
+            "{} matches played in {:.1} s ({} already in the store), {} forfeits; store {}, outputs in {}",
+            summary.played,
+            summary.seconds,
+            summary.resumed,
+            summary.forfeits,
+            store.display(),
+            args.out.display()
+        );
     }
-    t.trajectory_dir = args.out.join("trajectories");
-    let report = actix_rt::System::new().block_on(run(t, !args.quiet));
-    print!("{}", report.table());
-    for e in &report.errors {
-        eprintln!("agent error: {e}");
-    }
-    write_results(&report, &args.out).with_context(|| format!("cannot write results to {}", args.out.display()))?;
-    Ok(if report.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn bench(args: BenchArgs) -> Result<ExitCode> {

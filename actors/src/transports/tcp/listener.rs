@@ -18,6 +18,10 @@ pub struct ConnectionLimits {
     /// Most simultaneous connections from one address (0: no limit). Keeps one host from
     /// taking every slot of a public server.
     pub max_per_ip: usize,
+    /// Most simultaneous connections through this listener (0: no limit; the game's own
+    /// `max_agents` still applies). A tournament gives each external entrant a listener of
+    /// its own with a limit of one, so a connection is always its entrant's.
+    pub max_connections: usize,
 }
 
 /// Default connections per address.
@@ -25,21 +29,23 @@ pub const DEFAULT_MAX_PER_IP: usize = 128;
 
 impl Default for ConnectionLimits {
     fn default() -> Self {
-        ConnectionLimits { max_per_ip: DEFAULT_MAX_PER_IP }
+        ConnectionLimits { max_per_ip: DEFAULT_MAX_PER_IP, max_connections: 0 }
     }
 }
 
 /// Open connections per address, shared by the listener and its sessions.
 type PerIp = Arc<DashMap<IpAddr, usize>>;
 
-/// Held by a session; gives its address's place back when dropped.
+/// Held by a session; gives its address's place (and the listener's) back when dropped.
 pub struct ConnectionGuard {
     counts: PerIp,
     ip: IpAddr,
+    total: Arc<AtomicUsize>,
 }
 
 impl Drop for ConnectionGuard {
     fn drop(&mut self) {
+        self.total.fetch_sub(1, Ordering::SeqCst);
         if let dashmap::mapref::entry::Entry::Occupied(mut e) = self.counts.entry(self.ip) {
             *e.get_mut() -= 1;
             if *e.get() == 0 {
@@ -49,14 +55,30 @@ impl Drop for ConnectionGuard {
     }
 }
 
-fn admit(counts: &PerIp, ip: IpAddr, limit: usize) -> Option<ConnectionGuard> {
+/// Admits a connection from `ip`, or says which limit it hits.
+fn admit(
+    counts: &PerIp,
+    total: &Arc<AtomicUsize>,
+    ip: IpAddr,
+    limits: &ConnectionLimits,
+) -> Result<ConnectionGuard, String> {
+    if limits.max_connections > 0 && total.load(Ordering::SeqCst) >= limits.max_connections {
+        return Err(format!(
+            "This port takes {} connection(s) at a time and has them; close the other first.",
+            limits.max_connections
+        ));
+    }
     let mut n = counts.entry(ip).or_insert(0);
-    if limit > 0 && *n >= limit {
-        return None;
+    if limits.max_per_ip > 0 && *n >= limits.max_per_ip {
+        return Err(format!(
+            "Too many connections from {ip}: at most {} (limit set by --max_per_ip).",
+            limits.max_per_ip
+        ));
     }
     *n += 1;
     drop(n);
-    Some(ConnectionGuard { counts: counts.clone(), ip })
+    total.fetch_add(1, Ordering::SeqCst);
+    Ok(ConnectionGuard { counts: counts.clone(), ip, total: total.clone() })
 }
 
 /// Answers a refused connection with a BAD_REQUEST and closes it.
@@ -81,6 +103,7 @@ pub async fn accept_loop(
 ) {
     let next = AtomicUsize::new(0);
     let counts: PerIp = Arc::new(DashMap::new());
+    let total = Arc::new(AtomicUsize::new(0));
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(x) => x,
@@ -91,15 +114,13 @@ pub async fn accept_loop(
                 continue;
             }
         };
-        let Some(guard) = admit(&counts, peer.ip(), limits.max_per_ip) else {
-            tracing::warn!("refusing {peer}: {} connections from this address", limits.max_per_ip);
-            let message = format!(
-                "Too many connections from {}: at most {} (limit set by --max_per_ip).",
-                peer.ip(),
-                limits.max_per_ip
-            );
-            actix_rt::spawn(refuse(stream, peer, message));
-            continue;
+        let guard = match admit(&counts, &total, peer.ip(), &limits) {
+            Ok(g) => g,
+            Err(message) => {
+                tracing::warn!("refusing {peer}: {message}");
+                actix_rt::spawn(refuse(stream, peer, message));
+                continue;
+            }
         };
         let coordinator = coordinator.clone();
         let settings = sessions.clone();

@@ -18,7 +18,7 @@
 use super::listener::ConnectionGuard;
 use super::writer::{WriteQueue, WriterEvents};
 use crate::game::coordinator::Coordinator;
-use crate::game::messages::{AgentRequest, Connect, Leave, ToSession};
+use crate::game::messages::{AgentRequest, Connect, Leave, LeaveReason, ToSession};
 use actix::prelude::*;
 use netsecgame::action::Action;
 use netsecgame::components::ActionType;
@@ -50,6 +50,12 @@ pub struct SessionSettings {
     pub max_unsent_bytes: usize,
     /// How long a closing connection may take to flush its last replies.
     pub close_grace: Duration,
+    /// Close a connection after this many BAD_REQUEST replies in a row (None: never), so a
+    /// client that floods the server with junk cannot keep a slot (tournaments forfeit it).
+    pub max_bad_requests: Option<u32>,
+    /// A label for this connection's transport in events and logs (e.g. a tournament
+    /// entrant's name); the peer address is appended.
+    pub label: Option<String>,
 }
 
 /// Default cap on unsent replies per connection: 1 MiB.
@@ -66,6 +72,8 @@ impl Default for SessionSettings {
             join_timeout: Some(DEFAULT_JOIN_TIMEOUT),
             max_unsent_bytes: DEFAULT_MAX_UNSENT_BYTES,
             close_grace: Duration::from_secs(5),
+            max_bad_requests: None,
+            label: None,
         }
     }
 }
@@ -85,7 +93,7 @@ struct InputEnded;
 #[rtype(result = "()")]
 enum WriterEvent {
     Drained,
-    Finished,
+    Finished { failed: bool },
 }
 
 struct ToActor(Addr<TcpSession>);
@@ -95,10 +103,10 @@ impl WriterEvents for ToActor {
         self.0.do_send(WriterEvent::Drained);
     }
     fn finished(&self, error: Option<std::io::Error>) {
-        if let Some(e) = error {
+        if let Some(e) = &error {
             tracing::debug!("write failed: {e}");
         }
-        self.0.do_send(WriterEvent::Finished);
+        self.0.do_send(WriterEvent::Finished { failed: error.is_some() });
     }
 }
 
@@ -121,6 +129,10 @@ pub struct TcpSession {
     closing: bool,
     /// JoinGame was sent (the join timeout no longer applies).
     join_sent: bool,
+    /// BAD_REQUEST replies in a row.
+    bad_in_a_row: u32,
+    /// Why the agent leaves, for the coordinator's events when the session stops.
+    leave_reason: LeaveReason,
     started: Instant,
     last_input: Instant,
     settings: SessionSettings,
@@ -155,6 +167,8 @@ impl TcpSession {
             input_ended: false,
             closing: false,
             join_sent: false,
+            bad_in_a_row: 0,
+            leave_reason: LeaveReason::Disconnected,
             started: Instant::now(),
             last_input: Instant::now(),
             settings,
@@ -170,6 +184,11 @@ impl TcpSession {
     }
 
     fn send(&mut self, reply: &Reply) {
+        if reply.status() == netsecgame::components::GameStatus::BAD_REQUEST {
+            self.bad_in_a_row += 1;
+        } else {
+            self.bad_in_a_row = 0;
+        }
         let mut out = Vec::with_capacity(512);
         encode_reply(&mut out, ToAgent(&self.peer_ip, self.peer_port), reply);
         if tracing::enabled!(tracing::Level::DEBUG) {
@@ -180,8 +199,9 @@ impl TcpSession {
     }
 
     /// Says `message` as a BAD_REQUEST and closes the connection once it is written.
-    fn refuse(&mut self, message: String, ctx: &mut Context<Self>) {
+    fn refuse(&mut self, message: String, reason: LeaveReason, ctx: &mut Context<Self>) {
         self.send(&Reply::bad_request(message));
+        self.leave_reason = reason;
         self.leave();
         self.close(ctx);
     }
@@ -189,7 +209,17 @@ impl TcpSession {
     /// Tells the coordinator the agent is gone (once).
     fn leave(&mut self) {
         if let Some(id) = self.id.take() {
-            self.coordinator.do_send(Leave { id });
+            self.coordinator.do_send(Leave { id, reason: self.leave_reason });
+        }
+    }
+
+    /// Closes a connection that sent too many bad requests in a row.
+    fn check_flood(&mut self, ctx: &mut Context<Self>) {
+        if let Some(limit) = self.settings.max_bad_requests {
+            if self.bad_in_a_row >= limit && !self.closing {
+                let text = format!("{limit} bad requests in a row; closing the connection.");
+                self.refuse(text, LeaveReason::BadRequests, ctx);
+            }
         }
     }
 
@@ -252,12 +282,13 @@ impl TcpSession {
         if let Some(limit) = self.settings.join_timeout {
             if !self.join_sent && self.started.elapsed() >= limit {
                 let text = format!("No JoinGame within {} s; closing the connection.", limit.as_secs_f64());
-                return self.refuse(text, ctx);
+                return self.refuse(text, LeaveReason::JoinTimeout, ctx);
             }
         }
         if let Some(limit) = self.settings.idle_timeout {
             if self.last_input.elapsed() >= limit {
-                self.refuse(format!("No request for {} s; closing the connection.", limit.as_secs_f64()), ctx);
+                let text = format!("No request for {} s; closing the connection.", limit.as_secs_f64());
+                self.refuse(text, LeaveReason::IdleTimeout, ctx);
             }
         }
     }
@@ -309,13 +340,16 @@ impl Actor for TcpSession {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        let peer = format!("{}:{}", self.peer_ip, self.peer_port);
+        let peer = match &self.settings.label {
+            Some(label) => format!("{label}@{}:{}", self.peer_ip, self.peer_port),
+            None => format!("{}:{}", self.peer_ip, self.peer_port),
+        };
         self.coordinator
             .send(Connect { session: ctx.address().recipient(), peer })
             .into_actor(self)
             .map(|res, act, ctx| match res {
                 Ok(Ok(id)) => act.id = Some(id),
-                Ok(Err(message)) => act.refuse(message, ctx),
+                Ok(Err(message)) => act.refuse(message, LeaveReason::Disconnected, ctx),
                 Err(_) => ctx.stop(),
             })
             .wait(ctx);
@@ -333,7 +367,7 @@ impl Actor for TcpSession {
 impl Handler<Incoming> for TcpSession {
     type Result = ResponseFuture<()>;
 
-    fn handle(&mut self, msg: Incoming, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, msg: Incoming, ctx: &mut Context<Self>) -> Self::Result {
         self.last_input = Instant::now();
         if self.closing {
             return Box::pin(async {});
@@ -347,6 +381,7 @@ impl Handler<Incoming> for TcpSession {
             });
         }
         self.handle_frame(msg.0);
+        self.check_flood(ctx);
         Box::pin(async {})
     }
 }
@@ -373,6 +408,7 @@ impl Handler<ToSession> for TcpSession {
                 self.last_input = Instant::now();
                 if !self.closing {
                     self.send(&reply);
+                    self.check_flood(ctx);
                     self.pump();
                 }
             }
@@ -390,7 +426,12 @@ impl Handler<WriterEvent> for TcpSession {
     fn handle(&mut self, msg: WriterEvent, ctx: &mut Context<Self>) {
         match msg {
             WriterEvent::Drained => self.pump(),
-            WriterEvent::Finished => ctx.stop(),
+            WriterEvent::Finished { failed } => {
+                if failed {
+                    self.leave_reason = LeaveReason::WriteFailed;
+                }
+                ctx.stop();
+            }
         }
     }
 }
