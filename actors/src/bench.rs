@@ -15,7 +15,7 @@ use crate::game::{Game, GameConfig};
 use actix::prelude::*;
 use hdrhistogram::Histogram;
 use netsecgame::action::{Action, ResetOptions};
-use netsecgame::agents::RandomAgent;
+use netsecgame::agents::{Agent, EpisodeInfo, Observation, RandomAgent};
 use netsecgame::components::{AgentRole, Ip, Service};
 use netsecgame::game::GameSettings;
 use netsecgame::scenario::Topology;
@@ -198,9 +198,8 @@ impl InProcessReport {
     }
 }
 
-/// Counts steps and episodes the agents report.
+/// Counts the episodes the agents report.
 struct Tally {
-    steps: Arc<AtomicU64>,
     episodes: Arc<AtomicU64>,
 }
 
@@ -210,9 +209,31 @@ impl Actor for Tally {
 
 impl Handler<EpisodeSeen> for Tally {
     type Result = ();
-    fn handle(&mut self, e: EpisodeSeen, _: &mut Context<Self>) {
-        self.steps.fetch_add(e.steps, Ordering::Relaxed);
+    fn handle(&mut self, _: EpisodeSeen, _: &mut Context<Self>) {
         self.episodes.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// An agent that counts its actions as it takes them (so steps are counted the moment they
+/// happen, not at the end of an episode).
+struct Counting<A> {
+    agent: A,
+    steps: Arc<AtomicU64>,
+}
+
+impl<A: Agent> Agent for Counting<A> {
+    fn role(&self) -> AgentRole {
+        self.agent.role()
+    }
+    fn episode_start(&mut self, obs: &Observation, info: &EpisodeInfo) {
+        self.agent.episode_start(obs, info);
+    }
+    fn act(&mut self, obs: &Observation) -> Action {
+        self.steps.fetch_add(1, Ordering::Relaxed);
+        self.agent.act(obs)
+    }
+    fn episode_end(&mut self, obs: &Observation) {
+        self.agent.episode_end(obs);
     }
 }
 
@@ -221,35 +242,48 @@ impl Handler<EpisodeSeen> for Tally {
 /// actix system.
 pub async fn run_in_process(task: TaskConfig, games: usize, threads: usize, duration: Duration) -> InProcessReport {
     let task = Arc::new(task);
-    let steps = Arc::new(AtomicU64::new(0));
+    let threads = threads.max(1);
+    // One step counter per arbiter: no cache line is shared between cores while playing.
+    let steps: Vec<Arc<AtomicU64>> = (0..threads).map(|_| Arc::new(AtomicU64::new(0))).collect();
     let episodes = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
-    let arbiters: Vec<ArbiterHandle> = (0..threads.max(1)).map(|_| Arbiter::new().handle()).collect();
-    let start = Instant::now();
+    let arbiters: Vec<ArbiterHandle> = (0..threads).map(|_| Arbiter::new().handle()).collect();
+    // Start every game first, then measure from a common start.
+    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
     for g in 0..games {
         let task = task.clone();
-        let (steps, episodes, stop) = (steps.clone(), episodes.clone(), stop.clone());
-        arbiters[g % arbiters.len()].spawn(async move {
-            // Each arbiter counts its own steps: no message crosses a thread while playing.
-            let tally = Tally { steps, episodes }.start();
-            let game = Game::start(GameConfig::new(GameSettings::new(task), g as i64, std::env::temp_dir()));
-            let agents: [(Box<dyn netsecgame::agents::Agent>, &str); 2] = [
+        let (steps, episodes, stop, ready) =
+            (steps[g % threads].clone(), episodes.clone(), stop.clone(), ready_tx.clone());
+        arbiters[g % threads].spawn(async move {
+            let tally = Tally { episodes }.start();
+            let mut settings = GameSettings::new(task);
+            settings.max_trajectory_bytes = 0;
+            let game = Game::start(GameConfig::new(settings, g as i64, std::env::temp_dir()));
+            let agents: [(Box<dyn Agent>, &str); 2] = [
                 (Box::new(RandomAgent::attacker(2 * g as u64)), "attacker"),
                 (Box::new(RandomAgent::defender(2 * g as u64 + 1)), "defender"),
             ];
             for (agent, name) in agents {
                 let plan = PlayPlan { stop: Some(stop.clone()), ..PlayPlan::new(name, u64::MAX) };
                 let reports = Reports { episodes: Some(tally.clone().recipient()), stopped: None };
+                let agent = Counting { agent, steps: steps.clone() };
                 LocalAgent::new(agent, plan, game.coordinator.clone(), reports).start();
             }
+            let _ = ready.send(());
         });
     }
+    drop(ready_tx);
+    for _ in 0..games {
+        let _ = ready_rx.recv().await;
+    }
+    let count = |s: &[Arc<AtomicU64>]| s.iter().map(|c| c.load(Ordering::Relaxed)).sum::<u64>();
+    let (start, steps_before) = (Instant::now(), count(&steps));
     actix_rt::time::sleep(duration).await;
     let elapsed = start.elapsed();
     let report = InProcessReport {
         games,
         threads: arbiters.len(),
-        steps: steps.load(Ordering::Relaxed),
+        steps: count(&steps) - steps_before,
         episodes: episodes.load(Ordering::Relaxed),
         elapsed,
         rss_kib: memory_stats::memory_stats().map_or(0, |m| m.physical_mem as u64 / 1024),
