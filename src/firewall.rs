@@ -1,78 +1,72 @@
 //! Pairwise reachability between world IPs, as upstream derives it from the scenario.
 //!
 //! Upstream has no routing: a connection `src -> dst` is allowed iff `dst` is in `src`'s allow
-//! set. We index world IPs densely and keep one bit row per source, so a check is a shift and
-//! a mask, and a reset is a copy of a few words.
+//! set, which it builds from a few rules. We keep the rules, not the set: whether a pair is
+//! allowed is worked out from the two IPs' networks (a few array reads), the explicit allow
+//! rules and the blocks agents added. So memory grows with the network count and the blocks,
+//! not with the square of the IP count, and a reset only forgets the blocks.
 
 use crate::components::Network;
+use std::collections::HashSet;
 
-/// A dense `n x n` bit matrix of allowed connections, indexed by world IP index.
+/// Who may reach whom, indexed by world IP index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Firewall {
-    /// Number of IPs (rows and columns).
+    /// Number of IPs.
     n: usize,
-    /// 64-bit words per row.
-    words: usize,
-    /// Row-major bits: bit `dst` of row `src` is set when `src` may reach `dst`.
-    bits: Vec<u64>,
+    /// `use_firewall: false`: every IP reaches every IP (blocks still apply).
+    open: bool,
+    /// The network of each IP (an IP belongs to the network of its interface).
+    net_of: Vec<u32>,
+    /// Whether each network is private.
+    private: Vec<bool>,
+    /// Some network is private (public IPs reach themselves only then, as upstream).
+    any_private: bool,
+    /// Explicit allow rules: (sources, destinations), each sorted.
+    rules: Vec<(Vec<u32>, Vec<u32>)>,
+    /// Pairs cut by blocks, both directions stored.
+    denied: HashSet<(u32, u32)>,
 }
 
 impl Firewall {
-    /// An all-denied matrix for `n` IPs.
-    pub fn empty(n: usize) -> Self {
-        let words = n.div_ceil(64).max(1);
-        Firewall { n, words, bits: vec![0; n * words] }
-    }
-
-    /// Builds upstream's allow-set.
+    /// Builds upstream's allow-set for `n` IPs.
     ///
     /// * `use_firewall == false`: every IP reaches every IP, itself included.
     /// * otherwise: members of each private network reach each other; every private IP reaches
-    ///   every public IP, and public IPs get a self-loop (only if some private network exists);
-    ///   then each explicit allow rule `(sources, destinations)` is added.
+    ///   every public IP, and public IPs reach themselves (only if some private network
+    ///   exists); then each explicit allow rule `(sources, destinations)` adds its pairs.
     pub fn build(
         n: usize,
         networks: &[(Network, Vec<usize>)],
         allow_rules: &[(Vec<usize>, Vec<usize>)],
         use_firewall: bool,
     ) -> Self {
-        let mut fw = Firewall::empty(n);
-        if !use_firewall {
-            for s in 0..n {
-                for d in 0..n {
-                    fw.allow(s, d);
-                }
-            }
-            return fw;
-        }
-        let (private, public): (Vec<_>, Vec<_>) = networks.iter().partition(|(net, _)| net.is_private());
-        for (_, members) in &private {
-            for &s in members {
-                for &d in members {
-                    fw.allow(s, d);
+        // IPs outside every network (none in a valid topology) get a network of their own.
+        let mut net_of = vec![networks.len() as u32; n];
+        for (k, (_, members)) in networks.iter().enumerate() {
+            for &i in members {
+                if i < n {
+                    net_of[i] = k as u32;
                 }
             }
         }
-        for (_, p_members) in &private {
-            for (_, q_members) in &public {
-                for &s in p_members {
-                    for &d in q_members {
-                        fw.allow(s, d);
-                    }
-                }
-                for &q in q_members {
-                    fw.allow(q, q);
-                }
-            }
+        let mut private: Vec<bool> = networks.iter().map(|(net, _)| net.is_private()).collect();
+        private.push(false);
+        let sorted = |v: &[usize]| {
+            let mut out: Vec<u32> = v.iter().filter(|&&i| i < n).map(|&i| i as u32).collect();
+            out.sort_unstable();
+            out.dedup();
+            out
+        };
+        Firewall {
+            n,
+            open: !use_firewall,
+            net_of,
+            any_private: private.iter().any(|p| *p),
+            private,
+            rules: allow_rules.iter().map(|(s, d)| (sorted(s), sorted(d))).collect(),
+            denied: HashSet::new(),
         }
-        for (srcs, dsts) in allow_rules {
-            for &s in srcs {
-                for &d in dsts {
-                    fw.allow(s, d);
-                }
-            }
-        }
-        fw
     }
 
     pub fn len(&self) -> usize {
@@ -83,31 +77,44 @@ impl Firewall {
         self.n == 0
     }
 
+    /// Whether `src` may reach `dst`.
     #[inline]
     pub fn allows(&self, src: usize, dst: usize) -> bool {
-        src < self.n && dst < self.n && self.bits[src * self.words + dst / 64] & (1 << (dst % 64)) != 0
-    }
-
-    pub fn allow(&mut self, src: usize, dst: usize) {
-        if src < self.n && dst < self.n {
-            self.bits[src * self.words + dst / 64] |= 1 << (dst % 64);
+        if src >= self.n || dst >= self.n {
+            return false;
         }
+        let (s, d) = (src as u32, dst as u32);
+        if !self.denied.is_empty() && self.denied.contains(&(s, d)) {
+            return false;
+        }
+        if self.open {
+            return true;
+        }
+        let (ns, nd) = (self.net_of[src] as usize, self.net_of[dst] as usize);
+        let implicit = if self.private[ns] { ns == nd || !self.private[nd] } else { src == dst && self.any_private };
+        implicit || self.rules.iter().any(|(from, to)| from.binary_search(&s).is_ok() && to.binary_search(&d).is_ok())
     }
 
+    /// Cuts `src -> dst` (a block); it stays cut until [`Firewall::clear_blocks`].
     pub fn deny(&mut self, src: usize, dst: usize) {
         if src < self.n && dst < self.n {
-            self.bits[src * self.words + dst / 64] &= !(1 << (dst % 64));
+            self.denied.insert((src as u32, dst as u32));
         }
     }
 
-    /// Destinations reachable from `src`, ascending by index.
+    /// Forgets every block (a new episode).
+    pub fn clear_blocks(&mut self) {
+        self.denied.clear();
+    }
+
+    /// Destinations reachable from `src`, ascending by index (visits every IP: for dumps).
     pub fn destinations(&self, src: usize) -> impl Iterator<Item = usize> + '_ {
         (0..self.n).filter(move |&d| self.allows(src, d))
     }
 
-    /// Number of allowed `(src, dst)` pairs.
+    /// Number of allowed `(src, dst)` pairs (visits every pair: for dumps).
     pub fn pair_count(&self) -> usize {
-        self.bits.iter().map(|w| w.count_ones() as usize).sum()
+        (0..self.n).map(|s| self.destinations(s).count()).sum()
     }
 }
 
@@ -146,11 +153,15 @@ mod tests {
         assert_eq!(fw.pair_count(), 7);
         let mut fw2 = fw.clone();
         fw2.deny(0, 1);
-        assert!(!fw2.allows(0, 1));
+        assert!(!fw2.allows(0, 1) && fw2.allows(1, 0), "a block is one direction here; the world blocks both");
+        fw2.clear_blocks();
+        assert_eq!(fw2, fw);
         assert!(!fw.allows(9, 0));
         let open = Firewall::build(3, &[], &[], false);
         assert_eq!(open.pair_count(), 9);
         let big = Firewall::build(130, &[], &[(vec![0], vec![129])], true);
         assert!(big.allows(0, 129) && !big.allows(129, 0));
+        let no_private = Firewall::build(2, &[(public, vec![0, 1])], &[], true);
+        assert!(!no_private.allows(0, 0), "public self-loops need some private network, as upstream");
     }
 }

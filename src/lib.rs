@@ -13,6 +13,7 @@ pub mod episode;
 pub mod firewall;
 pub mod framing;
 pub mod game;
+pub mod generate;
 pub mod protocol;
 pub mod pyjson;
 pub mod remap;

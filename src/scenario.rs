@@ -321,6 +321,7 @@ fn build(file: ScenarioFile, origin: &str, text: &str) -> Result<Topology, Strin
     let mut ips: Vec<(Ip, usize)> = Vec::new();
     let mut seen: HashMap<Ip, &str> = HashMap::new();
     let mut networks: Vec<(Network, Vec<usize>)> = Vec::new();
+    let mut network_index: HashMap<Network, usize> = HashMap::new();
     for (hi, h) in hosts.iter().enumerate() {
         for (ip, net) in &h.interfaces {
             if let Some(other) = seen.insert(*ip, &h.name) {
@@ -328,22 +329,31 @@ fn build(file: ScenarioFile, origin: &str, text: &str) -> Result<Topology, Strin
             }
             let idx = ips.len();
             ips.push((*ip, hi));
-            match networks.iter_mut().find(|(n, _)| n == net) {
-                Some((_, members)) => members.push(idx),
-                None => networks.push((*net, vec![idx])),
+            match network_index.get(net) {
+                Some(&k) => networks[k].1.push(idx),
+                None => {
+                    network_index.insert(*net, networks.len());
+                    networks.push((*net, vec![idx]));
+                }
             }
         }
     }
+    // IP indices of each host, so start weights and rules cost the host's IPs, not the world's.
+    let mut ips_of: Vec<Vec<usize>> = vec![Vec::new(); hosts.len()];
+    for (i, (_, h)) in ips.iter().enumerate() {
+        ips_of[*h].push(i);
+    }
+    let by_name: HashMap<&str, usize> = hosts.iter().enumerate().map(|(i, h)| (h.name.as_str(), i)).collect();
     let mut start_candidates = Vec::new();
     for (hi, w) in weights.iter().enumerate() {
         for _ in 0..*w {
-            start_candidates.extend(ips.iter().enumerate().filter(|(_, (_, h))| *h == hi).map(|(i, _)| i));
+            start_candidates.extend_from_slice(&ips_of[hi]);
         }
     }
     let resolve = |s: &Scalar| -> Result<Vec<usize>, String> {
         let t = s.text();
-        if let Some(hi) = hosts.iter().position(|h| h.name == t) {
-            return Ok(ips.iter().enumerate().filter(|(_, (_, h))| *h == hi).map(|(i, _)| i).collect());
+        if let Some(&hi) = by_name.get(t.as_str()) {
+            return Ok(ips_of[hi].clone());
         }
         let net: Network = if t.contains('/') {
             t.parse().map_err(|e| format!("firewall rule endpoint `{t}`: {e}"))?

@@ -14,6 +14,13 @@ use rand::Rng;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
+/// Where `random` hosts are drawn from.
+#[derive(Debug, Clone, Copy)]
+enum Pool {
+    StartCandidates,
+    AllIps,
+}
+
 impl World {
     /// Resolves the role's start state and goal.
     pub(crate) fn resolve_views(&mut self, role: AgentRole) -> (GameState, Goal) {
@@ -60,15 +67,28 @@ impl World {
         out
     }
 
-    /// `hosts_from_view`: `random` draws from `candidates`.
-    fn hosts(&mut self, specs: &[HostSpec], candidates: &[Ip]) -> BTreeSet<Ip> {
+    /// `hosts_from_view`: `random` draws from the start candidates (start views) or from
+    /// every world IP (goal views), by index, so no list is built for it.
+    fn hosts(&mut self, specs: &[HostSpec], pool: Pool) -> BTreeSet<Ip> {
         let mut out = BTreeSet::new();
         for spec in specs {
             match spec {
                 HostSpec::Ip(ip) => {
                     out.insert(self.current_ip(*ip));
                 }
-                HostSpec::Random => out.extend(self.pick(candidates)),
+                HostSpec::Random => {
+                    let len = match pool {
+                        Pool::StartCandidates => self.topo.start_candidates.len(),
+                        Pool::AllIps => self.ips.len(),
+                    };
+                    if len > 0 {
+                        let k = self.rng.random_range(0..len);
+                        out.insert(match pool {
+                            Pool::StartCandidates => self.ips[self.topo.start_candidates[k]],
+                            Pool::AllIps => self.ips[k],
+                        });
+                    }
+                }
                 HostSpec::AllLocal => out.extend(self.all_local_ips()),
             }
         }
@@ -108,7 +128,9 @@ impl World {
     /// `data_from_view`. `random` in a start view draws from that host (no logs); in a goal
     /// view from every host, logfile included (upstream meant to exclude it, but tested the type "logs", which no item has).
     fn data(&mut self, view: &[(Ip, Vec<DataSpec>)], global_random: bool) -> BTreeMap<Ip, BTreeSet<Data>> {
-        let global: Option<Vec<Data>> = global_random.then(|| {
+        // The pool of every host's data is only built when a `random` asks for it.
+        let needs_pool = global_random && view.iter().any(|(_, specs)| specs.contains(&ItemSpec::Random));
+        let global: Option<Vec<Data>> = needs_pool.then(|| {
             let mut all: BTreeSet<Data> = self.topo.hosts.iter().flat_map(|h| h.data.iter().cloned()).collect();
             all.insert(Data::logfile(0, "".into()));
             all.into_iter().collect()
@@ -150,29 +172,24 @@ impl World {
     }
 
     fn start_state(&mut self, view: &View) -> GameState {
-        let candidates: Vec<Ip> = self.topo.start_candidates.iter().map(|&i| self.ips[i]).collect();
-        let controlled = self.hosts(&view.controlled_hosts, &candidates);
-        let mut known_hosts = self.hosts(&view.known_hosts, &candidates);
+        let controlled = self.hosts(&view.controlled_hosts, Pool::StartCandidates);
+        let mut known_hosts = self.hosts(&view.known_hosts, Pool::StartCandidates);
         known_hosts.extend(controlled.iter().copied());
         let mut known_networks = self.nets(&view.known_networks);
         // Neighbouring networks, as upstream adds them: a controlled host's networks, and for a
         // private IPv4 network also the same-mask networks 256 addresses below and above.
         for ip in &controlled {
             let Some(&i) = self.ip_index.get(ip) else { continue };
-            for (net, members) in &self.networks {
-                if !members.contains(&i) {
-                    continue;
-                }
-                known_networks.insert(*net);
-                if !net.is_private() {
-                    continue;
-                }
-                let base = u32::from(net.network_address().0);
-                for neighbour in [base.checked_add(256), base.checked_sub(256)].into_iter().flatten() {
-                    let addr = Ipv4Addr::from(neighbour);
-                    if Ip(addr).is_private() {
-                        known_networks.extend(Network::new(addr, net.mask()));
-                    }
+            let net = self.networks[self.net_of[i]].0;
+            known_networks.insert(net);
+            if !net.is_private() {
+                continue;
+            }
+            let base = u32::from(net.network_address().0);
+            for neighbour in [base.checked_add(256), base.checked_sub(256)].into_iter().flatten() {
+                let addr = Ipv4Addr::from(neighbour);
+                if Ip(addr).is_private() {
+                    known_networks.extend(Network::new(addr, net.mask()));
                 }
             }
         }
@@ -189,9 +206,8 @@ impl World {
     }
 
     fn goal_state(&mut self, view: &View) -> Goal {
-        let all_ips = self.ips.clone();
-        let controlled_hosts = self.hosts(&view.controlled_hosts, &all_ips);
-        let known_hosts = self.hosts(&view.known_hosts, &all_ips);
+        let controlled_hosts = self.hosts(&view.controlled_hosts, Pool::AllIps);
+        let known_hosts = self.hosts(&view.known_hosts, Pool::AllIps);
         let known_services = self.services(&view.known_services);
         let known_data = self.data(&view.known_data, true);
         let known_networks = self.nets(&view.known_networks);

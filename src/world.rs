@@ -131,14 +131,20 @@ pub struct World {
     pub(crate) host_of: Vec<usize>,
     /// Current networks with member IP indices (same order as the topology's).
     pub(crate) networks: Vec<(Network, Vec<usize>)>,
-    /// The allow-set at episode start (remapped topologies keep the same shape).
-    fw_original: Firewall,
-    /// The allow-set now (blocks remove pairs).
+    /// Who reaches whom; blocks cut pairs until the next reset (remapped topologies keep the
+    /// same shape, so the firewall is by IP index and survives address changes).
     pub(crate) fw: Firewall,
+    /// The network index of each IP index.
+    pub(crate) net_of: Vec<usize>,
     /// Data per host, without the logfile (which lives in `logs`).
     data: Vec<BTreeSet<Data>>,
     /// Logfile per host.
     logs: Vec<LogFile>,
+    /// Hosts whose data or logfile changed this episode: a reset restores only these, so it
+    /// costs what the episode touched, not the size of the world.
+    touched: Vec<usize>,
+    /// `touched` as flags, by host index.
+    is_touched: Vec<bool>,
     /// Blocks visible to agents through FindData, keyed by current IP (any IP, even unknown).
     fw_blocks: BTreeMap<Ip, BTreeSet<Ip>>,
     /// Who authored a block on each `(a, b)` pair, for false-positive charging.
@@ -165,15 +171,23 @@ impl World {
         let topo = task.topology.clone();
         let fw = topo.firewall(task.use_firewall);
         let ips: Vec<Ip> = topo.ips.iter().map(|(ip, _)| *ip).collect();
+        let mut net_of = vec![0; ips.len()];
+        for (k, (_, members)) in topo.networks.iter().enumerate() {
+            for &i in members {
+                net_of[i] = k;
+            }
+        }
         World {
+            net_of,
             ip_index: ips.iter().enumerate().map(|(i, ip)| (*ip, i)).collect(),
             host_of: topo.ips.iter().map(|(_, h)| *h).collect(),
             ips,
             networks: topo.networks.clone(),
-            fw_original: fw.clone(),
             fw,
             data: topo.hosts.iter().map(|h| h.data.iter().cloned().collect()).collect(),
             logs: vec![LogFile::default(); topo.hosts.len()],
+            touched: Vec::new(),
+            is_touched: vec![false; topo.hosts.len()],
             fw_blocks: BTreeMap::new(),
             block_authors: HashMap::new(),
             agents: BTreeMap::new(),
@@ -264,9 +278,12 @@ impl World {
         if topology_change && self.task.use_dynamic_addresses {
             self.change_addresses();
         }
-        self.data = self.topo.hosts.iter().map(|h| h.data.iter().cloned().collect()).collect();
-        self.logs = vec![LogFile::default(); self.topo.hosts.len()];
-        self.fw = self.fw_original.clone();
+        for h in self.touched.drain(..) {
+            self.data[h] = self.topo.hosts[h].data.iter().cloned().collect();
+            self.logs[h] = LogFile::default();
+            self.is_touched[h] = false;
+        }
+        self.fw.clear_blocks();
         self.fw_blocks.clear();
         self.block_authors.clear();
         let ids: Vec<(AgentId, AgentRole)> = self.agents.iter().map(|(id, a)| (*id, a.role)).collect();
@@ -316,13 +333,22 @@ impl World {
         }
     }
 
-    /// Every host of the network reachable from `src` becomes known (and logs the scan).
+    /// Every host of the network reachable from `src` becomes known (and logs the scan). Only
+    /// the world networks that overlap the target are visited, so a scan costs what it finds,
+    /// not the size of the world.
     fn scan_network(&mut self, s: &mut GameState, src: Ip, net: Network, ctx: &mut StepCtx<'_>) {
-        for i in 0..self.ips.len() {
-            let ip = self.ips[i];
-            if !net.contains(ip) {
-                continue;
+        let mut hits = Vec::new();
+        for (world_net, members) in &self.networks {
+            if net.0.contains(&world_net.0.trunc()) && net.mask() <= world_net.mask() {
+                hits.extend_from_slice(members);
+            } else if world_net.0.contains(&net.0.network()) {
+                hits.extend(members.iter().copied().filter(|&i| net.contains(self.ips[i])));
             }
+        }
+        // Upstream visits IPs in index order; so do we (it orders each host's log).
+        hits.sort_unstable();
+        for i in hits {
+            let ip = self.ips[i];
             if self.firewall_allows(src, ip) {
                 s.known_hosts.insert(ip);
                 self.log(ip, src, ActionType::ScanNetwork);
@@ -410,6 +436,7 @@ impl World {
         if let Some(copy) = world_copy {
             let tgt_host = self.host_of[self.ip_index[&tgt]];
             if !copy.is_logfile() {
+                self.touch(tgt_host);
                 self.data[tgt_host].insert(copy.clone());
             }
             s.known_data.entry(tgt).or_default().insert(copy);
@@ -443,10 +470,20 @@ impl World {
         self.log(tgt, src, ActionType::BlockIP);
     }
 
+    /// Marks a host's data and log for restoring at the next reset.
+    fn touch(&mut self, host: usize) {
+        if !self.is_touched[host] {
+            self.is_touched[host] = true;
+            self.touched.push(host);
+        }
+    }
+
     /// Appends to the logfile of the host behind `target` (no-op for unknown addresses).
     fn log(&mut self, target: Ip, source: Ip, action: ActionType) {
         if let Some(&i) = self.ip_index.get(&target) {
-            self.logs[self.host_of[i]].append(source, action);
+            let host = self.host_of[i];
+            self.touch(host);
+            self.logs[host].append(source, action);
         }
     }
 
@@ -459,14 +496,10 @@ impl World {
         }
     }
 
-    /// Adds every network that has `ip` as a member.
+    /// Adds the network `ip` is a member of.
     fn add_networks_of(&self, s: &mut GameState, ip: Ip) {
         if let Some(&i) = self.ip_index.get(&ip) {
-            for (net, members) in &self.networks {
-                if members.contains(&i) {
-                    s.known_networks.insert(*net);
-                }
-            }
+            s.known_networks.insert(self.networks[self.net_of[i]].0);
         }
     }
 

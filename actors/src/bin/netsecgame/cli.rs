@@ -135,6 +135,9 @@ pub struct BenchArgs {
 
 #[derive(Subcommand)]
 pub enum ScenarioCommand {
+    /// Write a generated scenario (and optionally a matching task): private networks joined by
+    /// a router and firewall rules, servers and clients, data, and a public C&C host.
+    Generate(GenerateArgs),
     /// Print the world derived from a scenario (an embedded name or a YAML path) as JSON.
     Dump {
         name_or_path: String,
@@ -198,4 +201,41 @@ pub struct ServeArgs {
     /// Extra threads for connection I/O (0: sessions share the game's thread).
     #[arg(long = "io_threads", alias = "io-threads", default_value_t = 0)]
     pub io_threads: usize,
+}
+
+#[derive(Args)]
+pub struct GenerateArgs {
+    /// Hosts (servers and clients; a router and the C&C host come on top).
+    #[arg(long)]
+    pub hosts: usize,
+    /// Private networks (default: one per 40 hosts).
+    #[arg(long)]
+    pub networks: Option<usize>,
+    /// Seed: the same seed gives the same scenario.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Prefix length of each network (default: the longest that fits, at most 24).
+    #[arg(long)]
+    pub prefix: Option<u8>,
+    /// Share of hosts that are servers.
+    #[arg(long, default_value_t = 0.2)]
+    pub servers: f64,
+    /// Services per server, MIN-MAX.
+    #[arg(long, default_value = "2-5")]
+    pub services: String,
+    /// Share of servers that hold data.
+    #[arg(long, default_value_t = 0.5)]
+    pub data: f64,
+    /// Share of network pairs joined by an extra firewall rule (networks are chained anyway).
+    #[arg(long, default_value_t = 0.05)]
+    pub links: f64,
+    /// Where to write the scenario YAML.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Also write a task for it here (attacker exfiltrates one data item to the C&C host).
+    #[arg(long)]
+    pub task: Option<PathBuf>,
+    /// Step limit of the task's roles.
+    #[arg(long = "max_steps", alias = "max-steps", default_value_t = 200)]
+    pub max_steps: u64,
 }

@@ -1,7 +1,7 @@
 //! The commands behind the CLI. Each returns `Ok(exit code)` or an error with its context;
 //! `main` prints the error once.
 
-use crate::cli::{BenchArgs, ServeArgs, TournamentArgs, TournamentCommand};
+use crate::cli::{BenchArgs, GenerateArgs, ServeArgs, TournamentArgs, TournamentCommand};
 use crate::logging;
 use anyhow::{bail, Context, Result};
 use netsecgame::game::GameSettings;
@@ -264,6 +264,53 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode> {
 pub fn scenario_dump(name_or_path: &str, no_firewall: bool) -> Result<ExitCode> {
     let t = Topology::load(name_or_path, None)?;
     println!("{}", serde_json::to_string_pretty(&t.dump(!no_firewall))?);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn scenario_generate(args: GenerateArgs) -> Result<ExitCode> {
+    use netsecgame::generate::{generate, GenerateOptions};
+    let started = std::time::Instant::now();
+    let services = args
+        .services
+        .split_once('-')
+        .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
+        .with_context(|| format!("--services must be MIN-MAX, got `{}`", args.services))?;
+    let options = GenerateOptions {
+        hosts: args.hosts,
+        networks: args.networks,
+        prefix: args.prefix,
+        seed: args.seed,
+        servers: args.servers,
+        services,
+        data: args.data,
+        links: args.links,
+        ..GenerateOptions::default()
+    };
+    let g = generate(&options)?;
+    std::fs::write(&args.out, &g.scenario_yaml).with_context(|| format!("cannot write {}", args.out.display()))?;
+    let t = Topology::load(&args.out.display().to_string(), None)?;
+    println!(
+        "{}: {} hosts, {} IPs, {} networks, {} start candidates",
+        args.out.display(),
+        t.hosts.len(),
+        t.ips.len(),
+        t.networks.len(),
+        t.start_candidates.len()
+    );
+    if let Some(task_path) = &args.task {
+        // The task names the scenario relative to its own folder when they share one.
+        let same_folder = task_path.parent() == args.out.parent();
+        let scenario_ref = if same_folder {
+            args.out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default()
+        } else {
+            std::fs::canonicalize(&args.out)?.display().to_string()
+        };
+        std::fs::write(task_path, g.task_yaml(&scenario_ref, args.max_steps))
+            .with_context(|| format!("cannot write {}", task_path.display()))?;
+        TaskConfig::load(task_path)?;
+        println!("{}: the task (exfiltrate {} from {} to {})", task_path.display(), g.target.2, g.target.0, g.cc);
+    }
+    println!("generated and validated in {:.2} s", started.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         Some(Command::Scenario { command: ScenarioCommand::Dump { name_or_path, no_firewall } }) => {
             commands::scenario_dump(&name_or_path, no_firewall)
         }
+        Some(Command::Scenario { command: ScenarioCommand::Generate(args) }) => commands::scenario_generate(args),
         Some(Command::Health { addr, timeout }) => commands::health(&addr, timeout),
     };
     match result {
