@@ -292,8 +292,14 @@ mod tests {
 
     #[test]
     fn the_same_seed_gives_the_same_scenario() {
-        assert_eq!(generate(&opts(50, None, 3)).unwrap().scenario_yaml, generate(&opts(50, None, 3)).unwrap().scenario_yaml);
-        assert_ne!(generate(&opts(50, None, 3)).unwrap().scenario_yaml, generate(&opts(50, None, 4)).unwrap().scenario_yaml);
+        assert_eq!(
+            generate(&opts(50, None, 3)).unwrap().scenario_yaml,
+            generate(&opts(50, None, 3)).unwrap().scenario_yaml
+        );
+        assert_ne!(
+            generate(&opts(50, None, 3)).unwrap().scenario_yaml,
+            generate(&opts(50, None, 4)).unwrap().scenario_yaml
+        );
     }
 
     #[test]
@@ -302,8 +308,14 @@ mod tests {
         assert!(matches!(generate(&opts(3, Some(5), 1)), Err(GenerateError::MoreNetworksThanHosts { .. })));
         let small = GenerateOptions { prefix: Some(28), ..opts(100, Some(2), 1) };
         assert!(generate(&small).unwrap_err().to_string().contains("/28 network holds 13 hosts"));
-        assert!(matches!(generate(&GenerateOptions { servers: 1.5, ..opts(10, None, 1) }), Err(GenerateError::BadShare { .. })));
-        assert!(matches!(generate(&GenerateOptions { services: (3, 2), ..opts(10, None, 1) }), Err(GenerateError::BadServices(3, 2))));
+        assert!(matches!(
+            generate(&GenerateOptions { servers: 1.5, ..opts(10, None, 1) }),
+            Err(GenerateError::BadShare { .. })
+        ));
+        assert!(matches!(
+            generate(&GenerateOptions { services: (3, 2), ..opts(10, None, 1) }),
+            Err(GenerateError::BadServices(3, 2))
+        ));
     }
 
     #[test]

@@ -65,5 +65,9 @@ fn a_generated_task_plays_to_the_end() {
         assert!(steps <= 300);
     }
     assert!(obs.end_reason.is_some(), "the episode ended with a reason: {:?}", obs.end_reason);
-    assert!(obs.state.known_hosts.len() > 10, "the attacker found its way around: {} hosts", obs.state.known_hosts.len());
+    assert!(
+        obs.state.known_hosts.len() > 10,
+        "the attacker found its way around: {} hosts",
+        obs.state.known_hosts.len()
+    );
 }

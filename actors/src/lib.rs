@@ -11,6 +11,7 @@ pub mod agents;
 pub mod bench;
 pub mod client;
 pub mod game;
+pub mod registry;
 pub mod server;
 pub mod testkit;
 pub mod tournament;

@@ -1,7 +1,9 @@
-//! Serving a game over TCP: one way to start, used by the binary, the tests, the benchmarks
-//! and tournaments alike. [`Server::start`] binds, starts the game and spawns the accept loop;
-//! [`Server::stop`] stops accepting and writes every open episode. [`ServerHandle`] runs a
-//! whole server on a background thread with its own actix system.
+//! Serving games over TCP: one way to start, used by the binary, the tests and the
+//! benchmarks alike. [`Server::start_on`] binds, starts the game and spawns the accept loop,
+//! on the current arbiter or another one; [`Server::stop`] stops accepting and writes every
+//! open episode. [`ServerGroup`] serves many games in one process, one port each, spread over
+//! one arbiter per core. [`ServerHandle`] runs a server on a background thread with its own
+//! actix system.
 
 use crate::game::{Game, GameConfig};
 use crate::transports::tcp::{accept_loop, ConnectionLimits, SessionSettings};
@@ -38,27 +40,107 @@ pub struct Server {
     /// The address actually bound.
     pub addr: SocketAddr,
     pub game: Game,
-    acceptor: tokio::task::JoinHandle<()>,
+    /// Dropping or sending stops the accept loop.
+    stop_accepting: tokio::sync::oneshot::Sender<()>,
 }
 
 impl Server {
     /// Binds the address, starts the game on the current arbiter and accepts connections.
     /// Nothing is started when the bind fails.
     pub async fn start(config: ServerConfig) -> std::io::Result<Server> {
-        let listener = tokio::net::TcpListener::bind(&config.bind).await?;
+        Server::start_on(config, None).await
+    }
+
+    /// As [`Server::start`], with the game, its sessions and its accept loop on `arbiter`
+    /// (the current one when None).
+    pub async fn start_on(config: ServerConfig, arbiter: Option<&ArbiterHandle>) -> std::io::Result<Server> {
+        let listener = std::net::TcpListener::bind(&config.bind)?;
+        listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let game = Game::start(config.game);
-        let io = (0..config.io_threads).map(|_| Arbiter::new().handle()).collect();
-        let acceptor =
-            actix_rt::spawn(accept_loop(listener, game.coordinator.clone(), config.sessions, config.limits, io));
-        Ok(Server { addr, game, acceptor })
+        let game = match arbiter {
+            Some(a) => {
+                Game::start_on(a, config.game).await.ok_or_else(|| std::io::Error::other("the arbiter is gone"))?
+            }
+            None => Game::start(config.game),
+        };
+        let io: Vec<ArbiterHandle> = (0..config.io_threads).map(|_| Arbiter::new().handle()).collect();
+        let (stop_accepting, stopped) = tokio::sync::oneshot::channel::<()>();
+        let coordinator = game.coordinator.clone();
+        let accepting = async move {
+            let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
+            tokio::select! {
+                _ = accept_loop(listener, coordinator, config.sessions, config.limits, io) => {}
+                _ = stopped => {}
+            }
+        };
+        match arbiter {
+            Some(a) => {
+                a.spawn(accepting);
+            }
+            None => {
+                actix_rt::spawn(accepting);
+            }
+        }
+        Ok(Server { addr, game, stop_accepting })
     }
 
     /// Stops accepting, writes every open episode and waits until they are on disk. Returns
     /// how many were written.
     pub async fn stop(self) -> usize {
-        self.acceptor.abort();
+        let _ = self.stop_accepting.send(());
         self.game.shutdown().await
+    }
+}
+
+/// Many games in one process, each on a port of its own, spread over one arbiter per core,
+/// with one arbiter for every game's trajectory files. Idle games cost a few KB each.
+pub struct ServerGroup {
+    pub servers: Vec<Server>,
+    arbiters: Vec<Arbiter>,
+    io: Option<Arbiter>,
+}
+
+impl ServerGroup {
+    /// Binds and starts every game; on the first failure, what was started is stopped and the
+    /// error says which address failed.
+    pub async fn start(mut configs: Vec<ServerConfig>, threads: usize) -> std::io::Result<ServerGroup> {
+        let arbiters: Vec<Arbiter> = (0..threads.max(1).min(configs.len().max(1))).map(|_| Arbiter::new()).collect();
+        let io = Arbiter::new();
+        let mut servers = Vec::with_capacity(configs.len());
+        for (i, mut config) in configs.drain(..).enumerate() {
+            config.game.io = Some(io.handle());
+            let bind = config.bind.clone();
+            match Server::start_on(config, Some(&arbiters[i % arbiters.len()].handle())).await {
+                Ok(s) => servers.push(s),
+                Err(e) => {
+                    for s in servers {
+                        s.stop().await;
+                    }
+                    return Err(std::io::Error::new(e.kind(), format!("{bind}: {e}")));
+                }
+            }
+        }
+        Ok(ServerGroup { servers, arbiters, io: Some(io) })
+    }
+
+    /// A group of servers already started on the current arbiter.
+    pub fn of(servers: Vec<Server>) -> ServerGroup {
+        ServerGroup { servers, arbiters: Vec::new(), io: None }
+    }
+
+    /// Stops every game (writing its open episodes); returns how many episodes were written.
+    pub async fn stop(self) -> usize {
+        let mut n = 0;
+        for s in self.servers {
+            n += s.stop().await;
+        }
+        for a in self.arbiters {
+            a.stop();
+        }
+        if let Some(io) = self.io {
+            io.stop();
+        }
+        n
     }
 }
 

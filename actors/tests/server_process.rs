@@ -190,3 +190,68 @@ fn flags_take_dashes_or_underscores_and_the_last_value_wins() {
     let help = String::from_utf8(bin().arg("--help").output().unwrap().stdout).unwrap();
     assert!(help.contains("--game_port") && !help.contains("--game-port"), "one spelling in --help");
 }
+
+/// Starts the binary with `--games`, retrying on another base port if one of the range is
+/// taken; returns the child and its first port.
+fn start_games(extra: &[&str], count: usize, dir: &std::path::Path) -> (std::process::Child, u16) {
+    for _ in 0..5 {
+        let base = free_port();
+        if usize::from(base) + count > 65_000 {
+            continue;
+        }
+        let mut child = bin()
+            .args(["--game_port", &base.to_string()])
+            .args(extra)
+            .arg("--log_dir")
+            .arg(dir.join("logs"))
+            .arg("--trajectory_dir")
+            .arg(dir.join("trajectories"))
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let last = base + count as u16 - 1;
+        loop {
+            if std::net::TcpStream::connect(("127.0.0.1", last)).is_ok() {
+                return (child, base);
+            }
+            if child.try_wait().unwrap().is_some() || std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+    panic!("could not start {count} games");
+}
+
+#[test]
+fn one_process_serves_many_independent_games_and_idle_ones_cost_little() {
+    let dir = scratch("many-games");
+    // A folder of tasks: one game per task, on consecutive ports.
+    let tasks = dir.join("tasks");
+    std::fs::create_dir_all(&tasks).unwrap();
+    let default = std::fs::read_to_string(repo().join("tasks/default.yaml")).unwrap();
+    std::fs::write(tasks.join("a_fifty.yaml"), &default).unwrap();
+    std::fs::write(tasks.join("b_seven.yaml"), default.replace("max_steps: 50", "max_steps: 7")).unwrap();
+    std::fs::write(tasks.join("c_tournament.yaml"), "episodes: 1\nentrants: []\n").unwrap();
+    let (mut child, base) = start_games(&["--task_config", tasks.to_str().unwrap(), "--games", "2"], 4, &dir);
+    let max_steps = |port: u16| {
+        let mut c = Raw::from_stream(std::net::TcpStream::connect(("127.0.0.1", port)).unwrap());
+        c.request(&join("p", "Attacker"))["message"]["max_steps"].clone()
+    };
+    assert_eq!([max_steps(base), max_steps(base + 1)], [50, 50]);
+    assert_eq!([max_steps(base + 2), max_steps(base + 3)], [7, 7], "the folder's second task, twice");
+    // The games are independent: an agent joining one does not start another's barrier.
+    let _ = child.kill();
+    let _ = child.wait();
+    // 256 idle games.
+    let (mut child, base) = start_games(&["--games", "256"], 256, &dir);
+    let rss = proc_status(child.id(), "VmRSS:");
+    let mut c = Raw::from_stream(std::net::TcpStream::connect(("127.0.0.1", base + 200)).unwrap());
+    assert_eq!(c.request(&join("p", "Attacker"))["status"], "GameStatus.CREATED");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(rss < 64 * 1024, "256 idle games take {rss} KiB");
+}

@@ -163,3 +163,44 @@ def test_three_roles_play_concurrently(server_for):
         # The defender wins unless the attacker did, and pays 5 per false positive.
         assert reason in ("AgentStatus.Success", "AgentStatus.Fail")
         assert (reward - (-1 + (100 if reason == "AgentStatus.Success" else -10))) % 5 == 0
+
+
+def test_one_agent_plays_several_games_of_one_server(server_for):
+    """`--games 3`: three independent games on consecutive ports; one ParallelAgent plays
+    whole episodes on all of them at once."""
+    import random
+    import socket
+    import time
+    from parallel_agent import ParallelAgent
+    from netsecgame.utils.utils import generate_valid_actions
+
+    server = server_for(REPO / "tasks" / "default.yaml", extra=("--games", "3"))
+    ports = [server.port, server.port + 1, server.port + 2]
+    deadline = time.time() + 10
+    for port in ports:
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert time.time() < deadline, f"port {port} is not served"
+                time.sleep(0.02)
+    agent = ParallelAgent("127.0.0.1", ports, AgentRole.Attacker)
+    observations = agent.register()
+    assert all(o is not None for o in observations)
+    rng = random.Random(3)
+    for episode in range(2):
+        steps = 0
+        while not all(o.end for o in observations):
+            actions = [rng.choice(sorted(generate_valid_actions(o.state), key=str)) for o in observations]
+            observations = [
+                old if old.end else new
+                for old, new in zip(observations, agent.make_step(actions))
+            ]
+            steps += 1
+            assert steps <= 60
+        assert all(o.info.get("end_reason") for o in observations)
+        observations = agent.request_game_reset()
+        assert all(o is not None and not o.end for o in observations)
+    # The games are independent: each has its own world (a scan in one is not logged in another).
+    agent.close()

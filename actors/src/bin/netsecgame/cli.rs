@@ -149,9 +149,14 @@ pub enum ScenarioCommand {
 
 #[derive(Args, Clone)]
 pub struct ServeArgs {
-    /// Task configuration YAML (upstream format). Without it, the embedded default task runs.
+    /// Task configuration YAML (upstream format); a folder of them, or a comma-separated list,
+    /// serves one game per task on consecutive ports. Without it, the embedded default task runs.
     #[arg(short = 'c', long = "task_config", alias = "task-config")]
     pub task_config: Option<PathBuf>,
+    /// Games per task, on consecutive ports from the game port (each with its own world,
+    /// defender and trajectory folder).
+    #[arg(long, default_value_t = 1)]
+    pub games: usize,
     /// Address to listen on.
     #[arg(long = "game_host", alias = "game-host", visible_alias = "gh", default_value = "127.0.0.1")]
     pub game_host: String,

@@ -8,18 +8,34 @@ use netsecgame::game::GameSettings;
 use netsecgame::scenario::Topology;
 use netsecgame::task::TaskConfig;
 use netsecgame_actors::game::GameConfig;
-use netsecgame_actors::server::{Server, ServerConfig, ServerHandle};
+use netsecgame_actors::server::{Server, ServerConfig, ServerGroup, ServerHandle};
 use netsecgame_actors::transports::tcp::{ConnectionLimits, SessionSettings};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-fn load_task(path: &Option<std::path::PathBuf>) -> Result<TaskConfig> {
-    match path {
-        Some(p) => Ok(TaskConfig::load(p)?),
-        None => Ok(TaskConfig::default_task()),
-    }
+/// The tasks `--task_config` names: nothing (the embedded default task), a file, a folder
+/// (every task file in it, by name), or a comma-separated list of files.
+fn load_tasks(path: &Option<std::path::PathBuf>) -> Result<Vec<Arc<TaskConfig>>> {
+    let Some(path) = path else { return Ok(vec![Arc::new(TaskConfig::default_task())]) };
+    let text = path.display().to_string();
+    let files: Vec<std::path::PathBuf> = if path.is_dir() {
+        let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(path)
+            .with_context(|| format!("cannot read the folder {text}"))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+            .filter(|p| matches!(file_kind(p), Ok(FileKind::Task)))
+            .collect();
+        files.sort();
+        anyhow::ensure!(!files.is_empty(), "{text} has no task files");
+        files
+    } else if text.contains(',') && !path.exists() {
+        text.split(',').map(|p| std::path::PathBuf::from(p.trim())).collect()
+    } else {
+        vec![path.clone()]
+    };
+    files.iter().map(|f| Ok(Arc::new(TaskConfig::load(f)?))).collect()
 }
 
 fn secs(n: u64) -> Option<Duration> {
@@ -28,49 +44,74 @@ fn secs(n: u64) -> Option<Duration> {
 
 pub fn serve(args: ServeArgs) -> Result<ExitCode> {
     let log_file = logging::init(&args.debug_level);
-    let task = Arc::new(load_task(&args.task_config)?);
-    for w in &task.warnings {
-        tracing::warn!("{w}");
-    }
-    let mut settings = GameSettings::new(task.clone());
-    settings.max_agents = args.max_agents;
-    settings.max_trajectory_bytes = args.max_trajectory_bytes;
-    if args.whitebox {
-        settings = settings.whitebox();
-    }
-    let config = ServerConfig {
-        bind: format!("{}:{}", args.game_host, args.game_port),
-        game: GameConfig::new(settings, args.seed, args.trajectory_dir.clone()),
-        sessions: SessionSettings {
-            max_frame: args.max_request_bytes,
-            frame_timeout: Duration::from_millis(args.frame_timeout_ms.max(1)),
-            idle_timeout: secs(args.idle_timeout),
-            join_timeout: secs(args.join_timeout),
-            max_unsent_bytes: args.max_unsent_bytes.max(1),
-            ..SessionSettings::default()
-        },
-        limits: ConnectionLimits { max_per_ip: args.max_per_ip, ..ConnectionLimits::default() },
-        io_threads: args.io_threads,
+    let tasks = load_tasks(&args.task_config)?;
+    let games = tasks.len() * args.games.max(1);
+    anyhow::ensure!(
+        games == 1 || usize::from(args.game_port) + games - 1 <= usize::from(u16::MAX),
+        "{games} games from port {} run past port 65535",
+        args.game_port
+    );
+    let sessions = SessionSettings {
+        max_frame: args.max_request_bytes,
+        frame_timeout: Duration::from_millis(args.frame_timeout_ms.max(1)),
+        idle_timeout: secs(args.idle_timeout),
+        join_timeout: secs(args.join_timeout),
+        max_unsent_bytes: args.max_unsent_bytes.max(1),
+        ..SessionSettings::default()
     };
-    let bind = config.bind.clone();
+    let mut configs = Vec::new();
+    for task in &tasks {
+        for w in &task.warnings {
+            tracing::warn!("{}: {w}", task.origin);
+        }
+        for _ in 0..args.games.max(1) {
+            let port = if games == 1 { args.game_port } else { args.game_port + configs.len() as u16 };
+            let mut settings = GameSettings::new(task.clone());
+            settings.max_agents = args.max_agents;
+            settings.max_trajectory_bytes = args.max_trajectory_bytes;
+            if args.whitebox {
+                settings = settings.whitebox();
+            }
+            // With several games, each writes its trajectories to a folder of its own.
+            let dir =
+                if games == 1 { args.trajectory_dir.clone() } else { args.trajectory_dir.join(format!("game-{port}")) };
+            configs.push(ServerConfig {
+                bind: format!("{}:{port}", args.game_host),
+                game: GameConfig::new(settings, args.seed, dir),
+                sessions: sessions.clone(),
+                limits: ConnectionLimits { max_per_ip: args.max_per_ip, ..ConnectionLimits::default() },
+                io_threads: args.io_threads,
+            });
+        }
+    }
     actix_rt::System::new().block_on(async move {
-        let server = Server::start(config).await.with_context(|| format!("cannot listen on {bind}"))?;
-        // Only now, with the port ours, is the log file touched (and appended to).
-        let log_name = format!("netsecgame-{}.log", server.addr.port());
+        let first = configs[0].bind.clone();
+        let group = if games == 1 {
+            // One game runs on the main thread, as it always has.
+            let server = Server::start(configs.remove(0)).await.with_context(|| format!("cannot listen on {first}"))?;
+            ServerGroup::of(vec![server])
+        } else {
+            ServerGroup::start(configs, netsecgame_actors::bench::cores()).await.context("cannot listen")?
+        };
+        // Only now, with the ports ours, is the log file touched (and appended to).
+        let log_name = format!("netsecgame-{}.log", group.servers[0].addr.port());
         if let Err(e) = log_file.open(&args.log_dir, &log_name) {
             tracing::warn!("cannot write the log file in {}: {e}", args.log_dir.display());
         }
-        tracing::info!(
-            "NetSecGame listening on {}: scenario {}, task {}, seed {}, required players {}",
-            server.addr,
-            task.topology.name,
-            task.origin,
-            args.seed,
-            task.required_players
-        );
+        for (i, server) in group.servers.iter().enumerate() {
+            let task = &tasks[i / args.games.max(1)];
+            tracing::info!(
+                "NetSecGame listening on {}: scenario {}, task {}, seed {}, required players {}",
+                server.addr,
+                task.topology.name,
+                task.origin,
+                args.seed,
+                task.required_players
+            );
+        }
         wait_for_signal().await;
         tracing::info!("shutting down: saving open episodes");
-        let saved = server.stop().await;
+        let saved = group.stop().await;
         tracing::info!("saved {saved} open episode(s); bye");
         Ok(ExitCode::SUCCESS)
     })
