@@ -1,0 +1,45 @@
+//! `netsecgame analyze FILE...`: runs the analysis (`netsecgame_actors::analyze`), prints each
+//! bad line as it is met and the summary at the end, and writes the folder of results.
+//!
+//! Exit code: 0 when at least one episode was analysed (bad lines are reported, not fatal);
+//! 1 when nothing could be analysed or a file could not be read or written.
+
+use crate::cli::AnalyzeArgs;
+use anyhow::{bail, Context, Result};
+use netsecgame_actors::analyze::{self, output::GraphFormats, Options};
+use std::process::ExitCode;
+use std::time::Instant;
+
+pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
+    let formats = match args.graph_format.to_ascii_lowercase().as_str() {
+        "graphml" => GraphFormats { graphml: true, dot: false },
+        "dot" => GraphFormats { graphml: false, dot: true },
+        "both" => GraphFormats { graphml: true, dot: true },
+        "none" => GraphFormats { graphml: false, dot: false },
+        other => bail!("--graph_format must be graphml, dot, both or none (got `{other}`)"),
+    };
+    let options =
+        Options { end_reasons: args.end_reason, max_episodes: args.max_episodes, flow_steps: args.flow_steps };
+    let started = Instant::now();
+    let analysis = analyze::analyze(&args.files, &options, &mut |p| eprintln!("warning: {p}"))?;
+    let analysed = started.elapsed();
+    if analysis.episodes() == 0 {
+        let read: u64 = analysis.files.iter().map(|f| f.records).sum();
+        if read > 0 {
+            bail!("no episode matched --end_reason {} ({read} records read)", options.end_reasons.join(","));
+        }
+        bail!("no trajectory records could be read from {} file(s)", args.files.len());
+    }
+    let written = analyze::output::write(&analysis, &args.out, formats)
+        .with_context(|| format!("writing the results to {}", args.out.display()))?;
+    if !args.quiet {
+        print!("{}", written.text);
+        println!(
+            "\nanalysed in {:.2} s; wrote {} files to {}/ (summary.json, charts *.svg, graph)",
+            analysed.as_secs_f64(),
+            written.files.len(),
+            args.out.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
