@@ -28,7 +28,7 @@ struct Args {
     /// Task file (must save trajectories or not: records are taken from the game either way).
     #[arg(long)]
     task: PathBuf,
-    /// Built-in attacker: random_attacker or scripted_attacker.
+    /// Built-in attacker: `random_attacker` or `scripted_attacker`.
     #[arg(long, default_value = "random_attacker")]
     agent: String,
     /// Probability of a random action instead of the agent's.

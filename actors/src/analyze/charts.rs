@@ -181,16 +181,16 @@ fn draw_flow(
             }
         }
     }
-    for j in 0..columns {
+    for (j, tops) in y0.iter().enumerate() {
         let x = col_x(j);
         root.draw(&Text::new(format!("step {}", j + 1), (x - 8, top - 22), (FONT, 13).into_font())).map_err(s)?;
-        for k in 0..=TYPES {
+        for (k, (&y, color)) in tops.iter().zip(COLORS).enumerate() {
             let n = size(j, k);
             if n == 0 {
                 continue;
             }
-            let (ya, yb) = (y0[j][k] as i32, (y0[j][k] + n as f64 * scale).ceil() as i32);
-            root.draw(&Rectangle::new([(x, ya), (x + node_w, yb.max(ya + 1))], COLORS[k].filled())).map_err(s)?;
+            let (ya, yb) = (y as i32, (y + n as f64 * scale).ceil() as i32);
+            root.draw(&Rectangle::new([(x, ya), (x + node_w, yb.max(ya + 1))], color.filled())).map_err(s)?;
             if yb - ya >= 14 {
                 root.draw(&Text::new(n.to_string(), (x + node_w + 3, ya + 1), (FONT, 11).into_font())).map_err(s)?;
             }
@@ -199,12 +199,12 @@ fn draw_flow(
     // Legend on the right.
     let lx = width as i32 - right + 50;
     let mut ly = top;
-    for k in 0..=TYPES {
+    for (k, color) in COLORS.iter().enumerate() {
         if (0..columns).all(|j| size(j, k) == 0) {
             continue;
         }
         let name = if k == ENDED { "episode ended" } else { ActionType::ALL[k].name() };
-        root.draw(&Rectangle::new([(lx, ly), (lx + 12, ly + 12)], COLORS[k].filled())).map_err(s)?;
+        root.draw(&Rectangle::new([(lx, ly), (lx + 12, ly + 12)], color.filled())).map_err(s)?;
         root.draw(&Text::new(name, (lx + 18, ly), (FONT, 13).into_font())).map_err(s)?;
         ly += 20;
     }
@@ -295,7 +295,8 @@ pub fn efficiency(path: &Path, files: &[(&str, &StepStats)]) -> Result<(), Chart
 /// Lines: the gameplay graph's nodes, edges, simplified edges and loops per checkpoint.
 pub fn graph_growth(path: &Path, stats: &[GraphStats]) -> Result<(), ChartError> {
     let e = err(path);
-    let series: [(&str, fn(&GraphStats) -> usize); 5] = [
+    type Series = (&'static str, fn(&GraphStats) -> usize);
+    let series: [Series; 5] = [
         ("nodes", |s| s.nodes),
         ("edges", |s| s.edges),
         ("simplified edges", |s| s.simplified_edges),

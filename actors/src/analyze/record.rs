@@ -223,7 +223,7 @@ impl<'de> Visitor<'de> for ScalarVisitor {
 }
 
 /// An action in wire form (upstream `Action.as_dict`): its type and its parameters, each a
-/// scalar or a flat object (IP, Network, Service, Data, AgentInfo).
+/// scalar or a flat object (IP, Network, Service, Data, `AgentInfo`).
 #[derive(Debug, Deserialize)]
 pub struct RawAction<'a> {
     #[serde(borrow)]

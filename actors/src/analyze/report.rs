@@ -28,11 +28,11 @@ pub fn episodes_json(s: &EpisodeStats) -> Value {
 pub fn steps_json(s: &StepStats) -> Value {
     let (all, per) = s.efficiency();
     let mut by_type = Map::new();
-    for t in 0..TYPES {
+    for (t, efficiency) in per.iter().enumerate() {
         if s.actions[t] > 0 {
             by_type.insert(
                 ActionType::ALL[t].name().into(),
-                json!({"actions": s.actions[t], "changed_state": s.changed[t], "efficiency": per[t]}),
+                json!({"actions": s.actions[t], "changed_state": s.changed[t], "efficiency": efficiency}),
             );
         }
     }

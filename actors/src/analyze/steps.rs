@@ -75,17 +75,13 @@ impl StepStats {
     pub fn efficiency(&self) -> (f64, [Option<f64>; TYPES]) {
         let total: u64 = self.actions.iter().sum();
         let changed: u64 = self.changed.iter().sum();
-        let mut per = [None; TYPES];
-        for t in 0..TYPES {
-            if self.actions[t] > 0 {
-                per[t] = Some(self.changed[t] as f64 / self.actions[t] as f64);
-            }
-        }
+        let per =
+            std::array::from_fn(|t| (self.actions[t] > 0).then(|| self.changed[t] as f64 / self.actions[t] as f64));
         (if total == 0 { 0.0 } else { changed as f64 / total as f64 }, per)
     }
 
     /// The transition matrix as probabilities (each row divided by its total), rounded to
-    /// two decimals as upstream shows it.
+    /// two decimals as upstream shows it (`np.round`: halves to even).
     pub fn mdp_probabilities(&self) -> Vec<MdpRow> {
         let mut rows = Vec::new();
         for (i, row) in self.mdp.iter().enumerate() {
@@ -99,7 +95,10 @@ impl StepStats {
                 .enumerate()
                 .filter(|(_, c)| **c > 0)
                 .map(|(t, c)| {
-                    (ActionType::ALL[t].name().to_string(), (*c as f64 / total as f64 * 100.0).round() / 100.0)
+                    (
+                        ActionType::ALL[t].name().to_string(),
+                        (*c as f64 / total as f64 * 100.0).round_ties_even() / 100.0,
+                    )
                 })
                 .collect();
             rows.push(MdpRow { from, count: total, to });

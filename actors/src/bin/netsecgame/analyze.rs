@@ -34,12 +34,20 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
         .with_context(|| format!("writing the results to {}", args.out.display()))?;
     if !args.quiet {
         print!("{}", written.text);
+        let peak = peak_rss_kib().map_or(String::new(), |k| format!(", peak memory {:.1} MiB", k as f64 / 1024.0));
         println!(
-            "\nanalysed in {:.2} s; wrote {} files to {}/ (summary.json, charts *.svg, graph)",
+            "\nanalysed in {:.2} s{peak}; wrote {} files to {}/ (summary.json, charts *.svg, graph)",
             analysed.as_secs_f64(),
             written.files.len(),
             args.out.display()
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The process's peak resident memory (`VmHWM`), where /proc tells it (Linux).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
