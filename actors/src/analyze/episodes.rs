@@ -34,11 +34,14 @@ pub fn wilson(wins: u64, n: u64) -> (f64, f64) {
         return (0.0, 1.0);
     }
     let z = 1.959_963_984_540_054_f64;
-    let (n, p) = (n as f64, wins as f64 / n as f64);
-    let denom = 1.0 + z * z / n;
-    let centre = (p + z * z / (2.0 * n)) / denom;
-    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denom;
-    ((centre - half).max(0.0), (centre + half).min(1.0))
+    let (nf, p) = (n as f64, wins as f64 / n as f64);
+    let denom = 1.0 + z * z / nf;
+    let centre = (p + z * z / (2.0 * nf)) / denom;
+    let half = z * (p * (1.0 - p) / nf + z * z / (4.0 * nf * nf)).sqrt() / denom;
+    // At 0 or n wins the bound is exactly 0 or 1; the formula leaves rounding dust there.
+    let lo = if wins == 0 { 0.0 } else { (centre - half).max(0.0) };
+    let hi = if wins == n { 1.0 } else { (centre + half).min(1.0) };
+    (lo, hi)
 }
 
 /// An f64 that sorts (by `total_cmp`), for count tables keyed by value.

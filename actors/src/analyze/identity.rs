@@ -27,17 +27,21 @@ use std::net::Ipv4Addr;
 pub fn state_string(state: &State<'_>, out: &mut String) {
     out.clear();
 
-    let mut nets: Vec<(Option<(u32, u32)>, String)> = state
-        .known_networks
-        .iter()
-        .map(|n| (net_range(&n.ip, &n.mask), format!("{}/{}", n.ip, py_str(&n.mask))))
-        .collect();
-    // netaddr orders networks by (first, last) address; unparsable ones by text. The text
-    // breaks ties so the order is total (upstream's is then set order, which is arbitrary).
-    nets.sort();
-    nets.dedup_by(|a, b| a.1 == b.1);
+    // netsecgame orders networks by (first, last) address (`netaddr`), unparsable ones by text.
+    // The text breaks ties so the order is total (upstream's is then set order, arbitrary).
+    let mut nets: Vec<(Option<(u32, u32)>, &str, &Scalar<'_>)> =
+        state.known_networks.iter().map(|n| (net_range(&n.ip, &n.mask), &*n.ip, &n.mask)).collect();
+    nets.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| scalar_order(a.2, b.2)));
+    nets.dedup_by(|a, b| a.1 == b.1 && a.2 == b.2);
     out.push_str("nets:[");
-    join(out, nets.iter().map(|n| n.1.as_str()));
+    for (i, (_, ip, mask)) in nets.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(ip);
+        out.push('/');
+        push_str(out, mask);
+    }
     out.push_str("],hosts:[");
     join(out, sorted_unique(state.known_hosts.iter().map(|h| &*h.ip)).into_iter());
     out.push_str("],controlled:[");
@@ -49,19 +53,21 @@ pub fn state_string(state: &State<'_>, out: &mut String) {
             services.iter().map(|s| (&*s.name, &*s.service_type, &*s.version, &s.is_local)).collect();
         items.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)).then_with(|| scalar_order(a.3, b.3)));
         items.dedup();
-        let _ = write!(out, "{host}:[");
+        out.push_str(host);
+        out.push_str(":[");
         for (i, (name, kind, version, local)) in items.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
-            let _ = write!(
-                out,
-                "Service(name={}, type={}, version={}, is_local={})",
-                py_repr(name),
-                py_repr(kind),
-                py_repr(version),
-                py_repr_scalar(local)
-            );
+            out.push_str("Service(name=");
+            push_repr(out, name);
+            out.push_str(", type=");
+            push_repr(out, kind);
+            out.push_str(", version=");
+            push_repr(out, version);
+            out.push_str(", is_local=");
+            push_repr_scalar(out, local);
+            out.push(')');
         }
         out.push(']');
     }
@@ -72,26 +78,29 @@ pub fn state_string(state: &State<'_>, out: &mut String) {
         let mut items: Vec<_> = data.iter().collect();
         items.sort_by(|a, b| (&a.owner, &a.id, &a.data_type).cmp(&(&b.owner, &b.id, &b.data_type)));
         items.dedup_by(|b, a| (&a.owner, &a.id, &a.data_type) == (&b.owner, &b.id, &b.data_type));
-        let _ = write!(out, "{host}:[");
+        out.push_str(host);
+        out.push_str(":[");
         for (i, d) in items.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
-            let _ = write!(
-                out,
-                "Data(owner={}, id={}, size={}, type={})",
-                py_repr(&d.owner),
-                py_repr(&d.id),
-                py_repr_scalar(&d.size),
-                py_repr(&d.data_type)
-            );
+            out.push_str("Data(owner=");
+            push_repr(out, &d.owner);
+            out.push_str(", id=");
+            push_repr(out, &d.id);
+            out.push_str(", size=");
+            push_repr_scalar(out, &d.size);
+            out.push_str(", type=");
+            push_repr(out, &d.data_type);
+            out.push(')');
         }
         out.push(']');
     }
 
     out.push_str("}, blocks:{");
     for (host, blocked) in sorted_keys(&state.known_blocks.0) {
-        let _ = write!(out, "{host}:[");
+        out.push_str(host);
+        out.push_str(":[");
         join(out, sorted_unique(blocked.iter().map(|b| &*b.0)).into_iter());
         out.push(']');
     }
@@ -205,7 +214,31 @@ fn sorted_keys<'v, 'a, T>(pairs: &'v [(Cow<'a, str>, Vec<T>)]) -> Vec<(&'v str, 
 }
 
 fn scalar_order(a: &Scalar<'_>, b: &Scalar<'_>) -> std::cmp::Ordering {
-    py_repr_scalar(a).cmp(&py_repr_scalar(b))
+    match (a, b) {
+        (Scalar::Str(x), Scalar::Str(y)) => x.cmp(y),
+        (Scalar::Bool(x), Scalar::Bool(y)) => x.cmp(y),
+        (Scalar::Int(x), Scalar::Int(y)) => x.cmp(y),
+        _ => py_repr_scalar(a).cmp(&py_repr_scalar(b)),
+    }
+}
+
+/// Appends Python's `str()` of a scalar.
+fn push_str(out: &mut String, s: &Scalar<'_>) {
+    match s {
+        Scalar::Str(s) => out.push_str(s),
+        Scalar::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        other => out.push_str(&py_str(other)),
+    }
+}
+
+/// Appends Python's `repr()` of a scalar.
+fn push_repr_scalar(out: &mut String, s: &Scalar<'_>) {
+    match s {
+        Scalar::Str(s) => push_repr(out, s),
+        other => push_str(out, other),
+    }
 }
 
 /// Python's `str()` of a decoded JSON scalar.
@@ -231,8 +264,21 @@ fn py_repr_scalar(s: &Scalar<'_>) -> String {
 /// Python's `repr()` of a string: single quotes unless the text has a single quote and no
 /// double one; backslashes, the quote and control characters escaped.
 pub fn py_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
     let mut out = String::with_capacity(s.len() + 2);
+    push_repr(&mut out, s);
+    out
+}
+
+/// Appends [`py_repr`] of `s`.
+fn push_repr(out: &mut String, s: &str) {
+    // The common case, plain text, is copied as it is.
+    if !s.bytes().any(|b| b == b'\'' || b == b'\\' || b < 0x20 || b == 0x7f) {
+        out.push('\'');
+        out.push_str(s);
+        out.push('\'');
+        return;
+    }
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
     out.push(quote);
     for c in s.chars() {
         match c {
@@ -251,7 +297,6 @@ pub fn py_repr(s: &str) -> String {
         }
     }
     out.push(quote);
-    out
 }
 
 #[cfg(test)]

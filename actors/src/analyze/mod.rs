@@ -16,6 +16,7 @@
 //! [`analyze`] computes; [`output`] writes `summary.json`, the SVG charts ([`charts`]) and the
 //! graph exports; [`report`] renders the summary for a terminal.
 
+pub mod cache;
 pub mod charts;
 pub mod episodes;
 pub mod graph;
@@ -120,6 +121,7 @@ pub fn analyze(
     let mut graph = GameplayGraph::default();
     let mut files = Vec::with_capacity(paths.len());
     let mut problems = Vec::new();
+    let mut scratch = Scratch::new();
     for path in paths {
         graph.start_checkpoint();
         let mut report = |p: Problem, kept: &mut usize| {
@@ -129,25 +131,73 @@ pub fn analyze(
                 *kept += 1;
             }
         };
-        files.push(analyze_file(path, options, &mut graph, &mut report)?);
+        files.push(analyze_file(path, options, &mut graph, &mut scratch, &mut report)?);
     }
     Ok(Analysis { files, graph, problems, options: options.clone() })
 }
 
-/// Scratch buffers reused from one record to the next.
-#[derive(Default)]
+/// Where a state or action of the current record stands.
+#[derive(Clone, Copy)]
+enum Slot {
+    /// Already numbered.
+    Known(u32),
+    /// New text: its identity is entry `n` of the scratch pool.
+    New(usize),
+}
+
+/// Scratch buffers reused from one record to the next, and the memos that live for the run.
 struct Scratch {
-    text: String,
+    /// Identity strings of the record's new states and actions (a pool: strings keep their
+    /// capacity from one record to the next).
+    keys: Vec<String>,
+    /// Per new state or action: the index of its text in the record.
+    new_at: Vec<usize>,
+    labels: Vec<String>,
+    state_slots: Vec<Slot>,
+    action_slots: Vec<(Slot, usize)>,
     states: Vec<u32>,
     actions: Vec<u32>,
     types: Vec<usize>,
     changed: Vec<bool>,
+    state_memo: cache::TextMemo<u32>,
+    action_memo: cache::TextMemo<(u32, usize)>,
+}
+
+/// Bytes of state and action text remembered (see [`cache`]).
+const STATE_MEMO_BYTES: usize = 32 << 20;
+const ACTION_MEMO_BYTES: usize = 8 << 20;
+
+impl Scratch {
+    fn new() -> Self {
+        Scratch {
+            keys: Vec::new(),
+            new_at: Vec::new(),
+            labels: Vec::new(),
+            state_slots: Vec::new(),
+            action_slots: Vec::new(),
+            states: Vec::new(),
+            actions: Vec::new(),
+            types: Vec::new(),
+            changed: Vec::new(),
+            state_memo: cache::TextMemo::new(STATE_MEMO_BYTES),
+            action_memo: cache::TextMemo::new(ACTION_MEMO_BYTES),
+        }
+    }
+
+    /// A pool string for entry `n`, cleared.
+    fn key(&mut self, n: usize) -> &mut String {
+        if self.keys.len() == n {
+            self.keys.push(String::new());
+        }
+        &mut self.keys[n]
+    }
 }
 
 fn analyze_file(
     path: &Path,
     options: &Options,
     graph: &mut GameplayGraph,
+    scratch: &mut Scratch,
     report: &mut dyn FnMut(Problem, &mut usize),
 ) -> Result<FileStats, AnalyzeError> {
     let io = |source| AnalyzeError::Io { path: path.to_path_buf(), source };
@@ -162,7 +212,6 @@ fn analyze_file(
         steps: StepStats::new(options.flow_steps),
     };
     let mut kept = 0;
-    let mut scratch = Scratch::default();
     while let Some(line) = lines.next_line().map_err(io)? {
         if input::is_blank(line.bytes) {
             continue;
@@ -178,7 +227,7 @@ fn analyze_file(
                 continue;
             }
         };
-        if let Err(e) = fold(&record, options, graph, &mut stats, &mut scratch) {
+        if let Err(e) = fold(&record, options, graph, &mut stats, scratch) {
             stats.bad_lines += 1;
             report(problem(e), &mut kept);
             continue;
@@ -193,7 +242,9 @@ fn analyze_file(
     Ok(stats)
 }
 
-/// Folds one record into the statistics.
+/// Folds one record into the statistics. Everything that can fail (decoding the states and
+/// actions) is done before anything is counted, so a bad record leaves no trace but its
+/// problem.
 fn fold(
     record: &record::Record<'_>,
     options: &Options,
@@ -202,21 +253,18 @@ fn fold(
     s: &mut Scratch,
 ) -> Result<(), LineError> {
     let t = &record.trajectory;
-    // Action types first: an unknown one makes the record unreadable, before anything counts.
-    s.types.clear();
-    for (i, a) in t.actions.iter().enumerate() {
-        let ty = ActionType::parse(&a.action_type).ok_or_else(|| {
-            LineError::NotARecord(format!("action {} has an unknown action type `{}`", i + 1, a.action_type))
-        })?;
-        s.types.push(steps::type_index(ty));
-    }
-    stats.records += 1;
-    graph.count_record();
     let end_reason = record.end_reason.as_deref();
-    if !options.keeps(end_reason) {
-        return Ok(());
+    let keep = options.keeps(end_reason);
+    let mut n = decode_actions(t, s)?;
+    if keep && !t.actions.is_empty() {
+        n = decode_states(t, s, n)?;
     }
 
+    stats.records += 1;
+    graph.count_record();
+    if !keep {
+        return Ok(());
+    }
     let ret: f64 = t.rewards.iter().sum();
     let key = AgentKey {
         role: record
@@ -230,21 +278,100 @@ fn fold(
     if t.actions.is_empty() {
         return Ok(());
     }
+    debug_assert_eq!(n, s.new_at.len());
 
-    s.states.clear();
-    for state in &t.states {
-        identity::state_string(state, &mut s.text);
-        s.states.push(graph.state_id(&s.text));
-    }
+    // Number what is new, remember its text, and build the play.
     s.actions.clear();
-    for (a, &ty) in t.actions.iter().zip(&s.types) {
-        let name = ActionType::ALL[ty].name();
-        identity::action_key(a, name, &mut s.text);
-        s.actions.push(graph.action_id(&s.text, ty, || identity::action_label(a, name)));
+    s.types.clear();
+    let mut label = 0;
+    for &(slot, ty) in &s.action_slots {
+        let id = match slot {
+            Slot::Known(id) => id,
+            Slot::New(k) => {
+                let id = graph.action_id(&s.keys[k], ty, || std::mem::take(&mut s.labels[label]));
+                label += 1;
+                s.action_memo.insert(t.actions[s.new_at[k]].get(), (id, ty));
+                id
+            }
+        };
+        s.actions.push(id);
+        s.types.push(ty);
+    }
+    s.states.clear();
+    let mut last_new = None;
+    for &slot in &s.state_slots {
+        let id = match slot {
+            Slot::Known(id) => id,
+            Slot::New(k) => match last_new {
+                Some((lk, id)) if lk == k => id,
+                _ => {
+                    let id = graph.state_id(&s.keys[k]);
+                    s.state_memo.insert(t.states[s.new_at[k]].get(), id);
+                    last_new = Some((k, id));
+                    id
+                }
+            },
+        };
+        s.states.push(id);
     }
     s.changed.clear();
     s.changed.extend(s.states.windows(2).map(|w| w[0] != w[1]));
     stats.steps.add(&s.types, &s.changed);
     graph.add_play(&s.states, &s.actions, episodes::is_win(end_reason));
     Ok(())
+}
+
+/// Classifies each action as known (its text was seen) or new (decoded, its identity key
+/// written to the pool). Returns the pool entries used.
+fn decode_actions(t: &record::Trajectory<'_>, s: &mut Scratch) -> Result<usize, LineError> {
+    s.action_slots.clear();
+    s.new_at.clear();
+    s.labels.clear();
+    let mut n = 0;
+    for (i, raw) in t.actions.iter().enumerate() {
+        let text = raw.get();
+        if let Some((id, ty)) = s.action_memo.get(text) {
+            s.action_slots.push((Slot::Known(id), ty));
+            continue;
+        }
+        let bad = |e: String| LineError::NotARecord(format!("action {} (of {}): {e}", i + 1, t.actions.len()));
+        let action: record::RawAction<'_> = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let ty = ActionType::parse(&action.action_type)
+            .ok_or_else(|| bad(format!("unknown action type `{}`", action.action_type)))?;
+        let ty_index = steps::type_index(ty);
+        identity::action_key(&action, ty.name(), s.key(n));
+        s.labels.push(identity::action_label(&action, ty.name()));
+        s.new_at.push(i);
+        s.action_slots.push((Slot::New(n), ty_index));
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Classifies each state as known or new, as [`decode_actions`] does, continuing the pool at
+/// entry `n`. A state written exactly as the one before it is the same state: it takes the
+/// same slot without even a look-up (most steps leave the state unchanged).
+fn decode_states(t: &record::Trajectory<'_>, s: &mut Scratch, mut n: usize) -> Result<usize, LineError> {
+    s.state_slots.clear();
+    let mut previous: Option<(&str, Slot)> = None;
+    for (i, raw) in t.states.iter().enumerate() {
+        let text = raw.get();
+        let slot = match previous {
+            Some((p, slot)) if p == text => slot,
+            _ => match s.state_memo.get(text) {
+                Some(id) => Slot::Known(id),
+                None => {
+                    let state: record::State<'_> = serde_json::from_str(text)
+                        .map_err(|e| LineError::NotARecord(format!("state {} (of {}): {e}", i, t.states.len())))?;
+                    identity::state_string(&state, s.key(n));
+                    s.new_at.push(i);
+                    n += 1;
+                    Slot::New(n - 1)
+                }
+            },
+        };
+        s.state_slots.push(slot);
+        previous = Some((text, slot));
+    }
+    Ok(n)
 }

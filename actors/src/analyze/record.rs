@@ -19,6 +19,7 @@
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
 
@@ -38,12 +39,15 @@ pub struct Record<'a> {
     pub truncated: bool,
 }
 
+/// States and actions stay raw JSON text until they are needed: the same text always decodes
+/// to the same state or action, and most of a file's text has been seen before (see
+/// `super::cache`), so only new text is decoded.
 #[derive(Debug, Deserialize)]
 pub struct Trajectory<'a> {
     #[serde(borrow)]
-    pub states: Vec<State<'a>>,
+    pub states: Vec<&'a RawValue>,
     #[serde(borrow)]
-    pub actions: Vec<RawAction<'a>>,
+    pub actions: Vec<&'a RawValue>,
     pub rewards: Vec<f64>,
 }
 
