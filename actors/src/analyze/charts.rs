@@ -284,7 +284,7 @@ pub fn efficiency(path: &Path, files: &[(&str, &StepStats)]) -> Result<(), Chart
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
+        .position(SeriesLabelPosition::UpperLeft)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()

@@ -1,9 +1,9 @@
 //! Reading trajectory files line by line, in constant memory, and saying exactly what is
 //! wrong with a line that is not a record.
 //!
-//! A file is read through one reused line buffer, so memory is bounded by the longest line
-//! (one episode), never by the file. Each line is decoded straight from that buffer
-//! ([`super::record`]). A line that does not decode is diagnosed (a second, slow look at only
+//! Lines come from [`super::pipeline`], which reads a file in chunks of whole lines, so memory
+//! is bounded by the chunk size and the longest line (one episode), never by the file. Each
+//! line is decoded straight from its bytes ([`super::record`]). A line that does not decode is diagnosed (a second, slow look at only
 //! that line) and reported as a [`Problem`] naming the file and line; reading goes on with the
 //! next line. Diagnoses:
 //!
@@ -17,9 +17,7 @@
 use super::record::Record;
 use serde_json::Value;
 use std::fmt;
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use thiserror::Error;
 
 /// Why a line (or a whole file) could not be analysed.
@@ -62,52 +60,11 @@ impl fmt::Display for Problem {
     }
 }
 
-/// Reads a file's lines into one reused buffer.
-pub struct Lines<R> {
-    reader: BufReader<R>,
-    buf: Vec<u8>,
-    line: u64,
-    /// The buffer's capacity is given back when a line longer than this has been read, so one
-    /// huge episode does not pin its memory for the rest of the file.
-    keep_capacity: usize,
-}
-
 /// One line: its number, its bytes (without the newline) and whether a newline ended it.
 pub struct Line<'b> {
     pub number: u64,
     pub bytes: &'b [u8],
     pub complete: bool,
-}
-
-impl Lines<File> {
-    pub fn open(path: &Path) -> io::Result<Self> {
-        Ok(Lines::new(File::open(path)?))
-    }
-}
-
-impl<R: Read> Lines<R> {
-    pub fn new(inner: R) -> Self {
-        Lines { reader: BufReader::with_capacity(1 << 20, inner), buf: Vec::new(), line: 0, keep_capacity: 16 << 20 }
-    }
-
-    /// The next line, or `None` at the end of the input.
-    pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
-        if self.buf.capacity() > self.keep_capacity {
-            self.buf = Vec::new();
-        }
-        self.buf.clear();
-        let n = self.reader.read_until(b'\n', &mut self.buf)?;
-        if n == 0 {
-            return Ok(None);
-        }
-        self.line += 1;
-        let complete = self.buf.last() == Some(&b'\n');
-        let mut end = self.buf.len() - usize::from(complete);
-        if end > 0 && self.buf[end - 1] == b'\r' {
-            end -= 1;
-        }
-        Ok(Some(Line { number: self.line, bytes: &self.buf[..end], complete }))
-    }
 }
 
 /// True for a line with nothing but whitespace (skipped, as `jsonlines` does).
@@ -190,13 +147,13 @@ mod tests {
     use super::*;
 
     fn lines(text: &str) -> Vec<(u64, Result<usize, LineError>)> {
-        let mut l = Lines::new(text.as_bytes());
         let mut out = Vec::new();
-        while let Some(line) = l.next_line().unwrap() {
-            if is_blank(line.bytes) {
-                continue;
+        let parts: Vec<&str> = text.split('\n').collect();
+        for (i, part) in parts.iter().enumerate() {
+            let line = Line { number: i as u64 + 1, bytes: part.as_bytes(), complete: i + 1 < parts.len() };
+            if !is_blank(line.bytes) {
+                out.push((line.number, decode(&line).map(|r| r.trajectory.actions.len())));
             }
-            out.push((line.number, decode(&line).map(|r| r.trajectory.actions.len())));
         }
         out
     }

@@ -23,13 +23,14 @@ pub mod graph;
 pub mod identity;
 pub mod input;
 pub mod output;
+pub mod pipeline;
 pub mod record;
 pub mod report;
 pub mod steps;
 
 use episodes::{AgentKey, EpisodeStats};
 use graph::GameplayGraph;
-use input::{LineError, Lines, Problem};
+use input::{LineError, Problem};
 use netsecgame::components::ActionType;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -201,7 +202,7 @@ fn analyze_file(
     report: &mut dyn FnMut(Problem, &mut usize),
 ) -> Result<FileStats, AnalyzeError> {
     let io = |source| AnalyzeError::Io { path: path.to_path_buf(), source };
-    let mut lines = Lines::open(path).map_err(io)?;
+    let file = std::fs::File::open(path).map_err(io)?;
     let mut stats = FileStats {
         path: path.to_path_buf(),
         lines: 0,
@@ -212,30 +213,27 @@ fn analyze_file(
         steps: StepStats::new(options.flow_steps),
     };
     let mut kept = 0;
-    while let Some(line) = lines.next_line().map_err(io)? {
-        if input::is_blank(line.bytes) {
-            continue;
-        }
+    pipeline::for_each_line(file, |line, bytes| {
         stats.lines += 1;
-        let number = line.number;
-        let problem = |error| Problem { file: path.to_path_buf(), line: Some(number), error };
-        let record = match input::decode(&line) {
-            Ok(r) => r,
+        let problem = |error| Problem { file: path.to_path_buf(), line: Some(line.number), error };
+        let digest = match &line.result {
+            Ok(d) => d,
             Err(e) => {
                 stats.bad_lines += 1;
-                report(problem(e), &mut kept);
-                continue;
+                report(problem(e.clone()), &mut kept);
+                return true;
             }
         };
-        if let Err(e) = fold(&record, options, graph, &mut stats, scratch) {
+        // The worker checked that the line is UTF-8; this second look is cheap next to the JSON.
+        let text = std::str::from_utf8(bytes).unwrap_or_default();
+        if let Err(e) = fold(digest, text, options, graph, &mut stats, scratch) {
             stats.bad_lines += 1;
             report(problem(e), &mut kept);
-            continue;
+            return true;
         }
-        if options.max_episodes.is_some_and(|m| stats.records >= m) {
-            break;
-        }
-    }
+        options.max_episodes.is_none_or(|m| stats.records < m)
+    })
+    .map_err(io)?;
     if stats.lines == 0 {
         report(Problem { file: path.to_path_buf(), line: None, error: LineError::EmptyFile }, &mut kept);
     }
@@ -246,18 +244,18 @@ fn analyze_file(
 /// actions) is done before anything is counted, so a bad record leaves no trace but its
 /// problem.
 fn fold(
-    record: &record::Record<'_>,
+    d: &record::Digest,
+    line: &str,
     options: &Options,
     graph: &mut GameplayGraph,
     stats: &mut FileStats,
     s: &mut Scratch,
 ) -> Result<(), LineError> {
-    let t = &record.trajectory;
-    let end_reason = record.end_reason.as_deref();
+    let end_reason = d.end_reason.as_deref();
     let keep = options.keeps(end_reason);
-    let mut n = decode_actions(t, s)?;
-    if keep && !t.actions.is_empty() {
-        n = decode_states(t, s, n)?;
+    let mut n = decode_actions(d, line, s)?;
+    if keep && !d.actions.is_empty() {
+        n = decode_states(d, line, s, n)?;
     }
 
     stats.records += 1;
@@ -265,17 +263,13 @@ fn fold(
     if !keep {
         return Ok(());
     }
-    let ret: f64 = t.rewards.iter().sum();
     let key = AgentKey {
-        role: record
-            .agent_role
-            .as_deref()
-            .map_or_else(|| "unknown".into(), |r| r.rsplit('.').next().unwrap_or(r).into()),
-        name: record.agent_name.as_deref().unwrap_or("unknown").into(),
+        role: d.agent_role.as_deref().map_or_else(|| "unknown".into(), |r| r.rsplit('.').next().unwrap_or(r).into()),
+        name: d.agent_name.as_deref().unwrap_or("unknown").into(),
     };
-    stats.all.add(end_reason, t.actions.len(), ret, record.truncated);
-    stats.agents.entry(key).or_default().add(end_reason, t.actions.len(), ret, record.truncated);
-    if t.actions.is_empty() {
+    stats.all.add(end_reason, d.actions.len(), d.ret, d.truncated);
+    stats.agents.entry(key).or_default().add(end_reason, d.actions.len(), d.ret, d.truncated);
+    if d.actions.is_empty() {
         return Ok(());
     }
     debug_assert_eq!(n, s.new_at.len());
@@ -290,7 +284,7 @@ fn fold(
             Slot::New(k) => {
                 let id = graph.action_id(&s.keys[k], ty, || std::mem::take(&mut s.labels[label]));
                 label += 1;
-                s.action_memo.insert(t.actions[s.new_at[k]].get(), (id, ty));
+                s.action_memo.insert(&line[d.actions[s.new_at[k]].clone()], (id, ty));
                 id
             }
         };
@@ -306,7 +300,7 @@ fn fold(
                 Some((lk, id)) if lk == k => id,
                 _ => {
                     let id = graph.state_id(&s.keys[k]);
-                    s.state_memo.insert(t.states[s.new_at[k]].get(), id);
+                    s.state_memo.insert(&line[d.states[s.new_at[k]].clone()], id);
                     last_new = Some((k, id));
                     id
                 }
@@ -323,18 +317,18 @@ fn fold(
 
 /// Classifies each action as known (its text was seen) or new (decoded, its identity key
 /// written to the pool). Returns the pool entries used.
-fn decode_actions(t: &record::Trajectory<'_>, s: &mut Scratch) -> Result<usize, LineError> {
+fn decode_actions(d: &record::Digest, line: &str, s: &mut Scratch) -> Result<usize, LineError> {
     s.action_slots.clear();
     s.new_at.clear();
     s.labels.clear();
     let mut n = 0;
-    for (i, raw) in t.actions.iter().enumerate() {
-        let text = raw.get();
+    for (i, range) in d.actions.iter().enumerate() {
+        let text = &line[range.clone()];
         if let Some((id, ty)) = s.action_memo.get(text) {
             s.action_slots.push((Slot::Known(id), ty));
             continue;
         }
-        let bad = |e: String| LineError::NotARecord(format!("action {} (of {}): {e}", i + 1, t.actions.len()));
+        let bad = |e: String| LineError::NotARecord(format!("action {} (of {}): {e}", i + 1, d.actions.len()));
         let action: record::RawAction<'_> = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
         let ty = ActionType::parse(&action.action_type)
             .ok_or_else(|| bad(format!("unknown action type `{}`", action.action_type)))?;
@@ -351,18 +345,18 @@ fn decode_actions(t: &record::Trajectory<'_>, s: &mut Scratch) -> Result<usize, 
 /// Classifies each state as known or new, as [`decode_actions`] does, continuing the pool at
 /// entry `n`. A state written exactly as the one before it is the same state: it takes the
 /// same slot without even a look-up (most steps leave the state unchanged).
-fn decode_states(t: &record::Trajectory<'_>, s: &mut Scratch, mut n: usize) -> Result<usize, LineError> {
+fn decode_states(d: &record::Digest, line: &str, s: &mut Scratch, mut n: usize) -> Result<usize, LineError> {
     s.state_slots.clear();
     let mut previous: Option<(&str, Slot)> = None;
-    for (i, raw) in t.states.iter().enumerate() {
-        let text = raw.get();
+    for (i, range) in d.states.iter().enumerate() {
+        let text = &line[range.clone()];
         let slot = match previous {
             Some((p, slot)) if p == text => slot,
             _ => match s.state_memo.get(text) {
                 Some(id) => Slot::Known(id),
                 None => {
                     let state: record::State<'_> = serde_json::from_str(text)
-                        .map_err(|e| LineError::NotARecord(format!("state {} (of {}): {e}", i, t.states.len())))?;
+                        .map_err(|e| LineError::NotARecord(format!("state {} (of {}): {e}", i, d.states.len())))?;
                     identity::state_string(&state, s.key(n));
                     s.new_at.push(i);
                     n += 1;

@@ -319,3 +319,40 @@ impl<'de: 'a, 'a> Deserialize<'de> for Param<'a> {
         d.deserialize_any(V)
     }
 }
+
+/// A record detached from the decoder: where its states and actions sit in the line (byte
+/// ranges), and its scalars. Workers decode lines into digests; the folding thread reads the
+/// texts back from the same line bytes (see `super::pipeline`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Digest {
+    pub states: Vec<std::ops::Range<usize>>,
+    pub actions: Vec<std::ops::Range<usize>>,
+    /// Sum of the rewards (the episode's return).
+    pub ret: f64,
+    pub end_reason: Option<String>,
+    pub agent_role: Option<String>,
+    pub agent_name: Option<String>,
+    pub truncated: bool,
+}
+
+impl Digest {
+    /// The digest of `record`, decoded from `line`.
+    pub fn of(record: &Record<'_>, line: &[u8]) -> Digest {
+        let base = line.as_ptr() as usize;
+        // Raw values borrow from the line, so their place in it is a pointer difference.
+        let range = |raw: &&RawValue| {
+            let start = raw.get().as_ptr() as usize - base;
+            start..start + raw.get().len()
+        };
+        let t = &record.trajectory;
+        Digest {
+            states: t.states.iter().map(range).collect(),
+            actions: t.actions.iter().map(range).collect(),
+            ret: t.rewards.iter().sum(),
+            end_reason: record.end_reason.as_deref().map(str::to_string),
+            agent_role: record.agent_role.as_deref().map(str::to_string),
+            agent_name: record.agent_name.as_deref().map(str::to_string),
+            truncated: record.truncated,
+        }
+    }
+}
