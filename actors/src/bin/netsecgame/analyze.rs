@@ -21,8 +21,10 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
     let options =
         Options { end_reasons: args.end_reason, max_episodes: args.max_episodes, flow_steps: args.flow_steps };
     let started = Instant::now();
+    let cpu_start = cpu_seconds();
     let analysis = analyze::analyze(&args.files, &options, &mut |p| eprintln!("warning: {p}"))?;
     let analysed = started.elapsed();
+    let analysed_cpu = cpu_seconds().zip(cpu_start).map(|(b, a)| b - a);
     if analysis.episodes() == 0 {
         let read: u64 = analysis.files.iter().map(|f| f.records).sum();
         if read > 0 {
@@ -35,9 +37,12 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
     if !args.quiet {
         print!("{}", written.text);
         let peak = peak_rss_kib().map_or(String::new(), |k| format!(", peak memory {:.1} MiB", k as f64 / 1024.0));
+        let cpu = analysed_cpu.map_or(String::new(), |c| format!(" (CPU {c:.2} s)"));
+        let total_cpu = cpu_seconds().zip(cpu_start).map_or(String::new(), |(b, a)| format!(" (CPU {:.2} s)", b - a));
         println!(
-            "\nanalysed in {:.2} s{peak}; wrote {} files to {}/ (summary.json, charts *.svg, graph)",
+            "\nanalysed in {:.2} s{cpu}, with the outputs {:.2} s{total_cpu}{peak}; wrote {} files to {}/",
             analysed.as_secs_f64(),
+            started.elapsed().as_secs_f64(),
             written.files.len(),
             args.out.display()
         );
@@ -50,4 +55,15 @@ fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// CPU time of this process so far (all threads, user and system), where /proc tells it.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) start at ") ".
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let (utime, stime): (f64, f64) = (fields.get(11)?.parse().ok()?, fields.get(12)?.parse().ok()?);
+    // Clock ticks are 100 a second on every Linux this runs on (USER_HZ).
+    Some((utime + stime) / 100.0)
 }
