@@ -29,7 +29,9 @@ pub fn state_string(state: &State<'_>, out: &mut String) {
 
     // netsecgame orders networks by (first, last) address (`netaddr`), unparsable ones by text.
     // The text breaks ties so the order is total (upstream's is then set order, arbitrary).
-    let mut nets: Vec<(Option<(u32, u32)>, &str, &Scalar<'_>)> =
+    // (address range, address text, mask) per network.
+    type NetKey<'s> = (Option<(u32, u32)>, &'s str, &'s Scalar<'s>);
+    let mut nets: Vec<NetKey<'_>> =
         state.known_networks.iter().map(|n| (net_range(&n.ip, &n.mask), &*n.ip, &n.mask)).collect();
     nets.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| scalar_order(a.2, b.2)));
     nets.dedup_by(|a, b| a.1 == b.1 && a.2 == b.2);
