@@ -2,10 +2,13 @@
 //! run with upstream's `trajectory_analysis.py` and `gameplay_graphs.py`.
 //!
 //! Design:
-//! * One pass over each file, one line at a time ([`input`]), each line decoded without
-//!   copying ([`record`]) and folded into accumulators whose size depends on the game (steps,
-//!   distinct states, actions and edges), never on the number of episodes. A multi-gigabyte
-//!   file runs in the memory of its longest line plus its gameplay graph.
+//! * One pass over each file: chunks of whole lines are scanned on worker threads
+//!   ([`pipeline`], [`input`], [`record`]) and folded in order on this thread into
+//!   accumulators whose size depends on the game (steps, distinct states, actions and edges),
+//!   never on the number of episodes. A multi-gigabyte file runs in the memory of a few chunks
+//!   (or its longest line) plus its gameplay graph.
+//! * Only new text is decoded: a state or action whose exact text was seen before has the same
+//!   identity, so a memo of text within a byte budget ([`cache`]) skips most of the work.
 //! * Identities are upstream's ([`identity`]): the same states and actions make the same
 //!   nodes and edges as `gameplay_graphs.py` builds, so the numbers can be compared.
 //! * Each input file is a checkpoint: statistics are kept per file and shown side by side;
