@@ -6,8 +6,10 @@
 //! * [`agents`]: running an agent in-process or over TCP; [`client`] is the TCP client.
 //! * [`server`]: serving a game on a port; [`testkit`]: a game inside a test, no ports.
 //! * [`tournament`], [`bench`]: built on the above.
+//! * [`analyze`]: statistics, charts and the gameplay graph of recorded trajectory files.
 
 pub mod agents;
+pub mod analyze;
 pub mod bench;
 pub mod client;
 pub mod game;

@@ -34,6 +34,8 @@ pub enum Command {
         #[command(subcommand)]
         command: ScenarioCommand,
     },
+    /// Statistics, charts and the gameplay graph of trajectory files (several: compared side by side).
+    Analyze(AnalyzeArgs),
     /// Check that a server answers (exit 0) or not (exit 1); for container health checks.
     Health {
         /// The server's address.
@@ -131,6 +133,31 @@ pub struct BenchArgs {
     /// TCP: extra threads for the in-process server's connections (0: the game's thread).
     #[arg(long = "io_threads", alias = "io-threads", default_value_t = 0)]
     pub io_threads: usize,
+}
+
+#[derive(Args)]
+pub struct AnalyzeArgs {
+    /// Trajectory files (JSONL, ours or upstream's); several are compared as checkpoints, in order.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Folder for summary.json, the SVG charts and the graph exports.
+    #[arg(long, default_value = "analysis")]
+    pub out: PathBuf,
+    /// Keep only episodes that ended so (Success, Fail, TimeoutReached, none, ...); repeat or comma-separate.
+    #[arg(long = "end_reason", alias = "end-reason", value_delimiter = ',')]
+    pub end_reason: Vec<String>,
+    /// Read at most this many episodes of each file.
+    #[arg(long = "max_episodes", alias = "max-episodes")]
+    pub max_episodes: Option<u64>,
+    /// Gameplay graph export: graphml, dot, both or none.
+    #[arg(long = "graph_format", alias = "graph-format", default_value = "graphml")]
+    pub graph_format: String,
+    /// Steps shown in the action-flow (Sankey) chart.
+    #[arg(long = "flow_steps", alias = "flow-steps", default_value_t = 12)]
+    pub flow_steps: usize,
+    /// Print nothing but problems (summary.json is still written).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Subcommand)]

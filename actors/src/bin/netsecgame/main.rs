@@ -4,6 +4,7 @@
 //! work unchanged) runs a game; the other commands check files, run tournaments and
 //! benchmarks. Errors are printed once, with their causes, and the exit code is 1.
 
+mod analyze;
 mod cli;
 mod commands;
 mod logging;
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Scenario { command: ScenarioCommand::Generate(args) }) => commands::scenario_generate(args),
         Some(Command::Health { addr, timeout }) => commands::health(&addr, timeout),
+        Some(Command::Analyze(args)) => analyze::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,255 @@
+//! Writing an analysis to a folder: `summary.json`, the SVG charts, the gameplay graph
+//! (GraphML and/or DOT, through petgraph) and the edge table `edges.csv` (upstream's
+//! `calculate_edge_play_likelihoods` printout, one row per edge, one column per checkpoint).
+//!
+//! With one input file the charts are `actions_per_step.svg`, `action_flow.svg` and
+//! `efficiency.svg`; with several, each file's charts carry its number (`_1`, `_2`, ... in the
+//! order given), `efficiency.svg` compares them and `graph_growth.svg` follows the graph.
+
+use super::charts::{self, ChartError};
+use super::graph::GameplayGraph;
+use super::report;
+use super::Analysis;
+use netsecgame::components::ActionType;
+use petgraph::graph::DiGraph;
+use serde_json::{json, Map, Value};
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum OutputError {
+    #[error("cannot write {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Chart(#[from] ChartError),
+}
+
+/// Which graph exports to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GraphFormats {
+    pub graphml: bool,
+    pub dot: bool,
+}
+
+/// What was written.
+#[derive(Debug)]
+pub struct Written {
+    pub files: Vec<PathBuf>,
+    pub summary: Value,
+    pub text: String,
+}
+
+/// Writes everything into `dir` (created if needed).
+pub fn write(a: &Analysis, dir: &Path, formats: GraphFormats) -> Result<Written, OutputError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| OutputError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let mut written = Vec::new();
+    let many = a.files.len() > 1;
+    let stats = a.graph.stats();
+
+    let mut charts_per_file = Vec::new();
+    for (i, f) in a.files.iter().enumerate() {
+        let suffix = if many { format!("_{}", i + 1) } else { String::new() };
+        let name = f.path.file_name().map_or_else(|| f.path.display().to_string(), |n| n.to_string_lossy().into());
+        let mut charts = Map::new();
+        let steps_file = format!("actions_per_step{suffix}.svg");
+        let path = dir.join(&steps_file);
+        charts::actions_per_step(&path, &f.steps, &format!("Action types per step — {name}"), 100)?;
+        written.push(path);
+        charts.insert("actions_per_step".into(), json!(steps_file));
+        let flow_file = format!("action_flow{suffix}.svg");
+        let path = dir.join(&flow_file);
+        charts::action_flow(&path, &f.steps, &format!("Action flow by step — {name}"))?;
+        written.push(path);
+        charts.insert("action_flow".into(), json!(flow_file));
+        charts_per_file.push(charts);
+    }
+    let names: Vec<String> = a
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let n = f.path.file_name().map_or_else(|| f.path.display().to_string(), |n| n.to_string_lossy().into());
+            if many {
+                format!("{} {n}", i + 1)
+            } else {
+                n
+            }
+        })
+        .collect();
+    let eff_inputs: Vec<(&str, &super::steps::StepStats)> =
+        names.iter().map(String::as_str).zip(a.files.iter().map(|f| &f.steps)).collect();
+    let path = dir.join("efficiency.svg");
+    charts::efficiency(&path, &eff_inputs)?;
+    written.push(path);
+    let mut exports = Map::new();
+    exports.insert("efficiency_chart".into(), json!("efficiency.svg"));
+    if many {
+        let path = dir.join("graph_growth.svg");
+        charts::graph_growth(&path, &stats)?;
+        written.push(path);
+        exports.insert("growth_chart".into(), json!("graph_growth.svg"));
+    }
+
+    let edges = a.graph.all_edges();
+    let path = dir.join("edges.csv");
+    write_edges_csv(&a.graph, &edges, &path).map_err(io(&path))?;
+    written.push(path);
+    exports.insert("edges_csv".into(), json!("edges.csv"));
+    if formats.graphml || formats.dot {
+        let g = petgraph_of(&a.graph, &edges);
+        if formats.graphml {
+            let path = dir.join("gameplay_graph.graphml");
+            write_graphml(&g, a.graph.checkpoints.len(), &path).map_err(io(&path))?;
+            written.push(path);
+            exports.insert("graphml".into(), json!("gameplay_graph.graphml"));
+        }
+        if formats.dot {
+            let path = dir.join("gameplay_graph.dot");
+            write_dot(&g, &path).map_err(io(&path))?;
+            written.push(path);
+            exports.insert("dot".into(), json!("gameplay_graph.dot"));
+        }
+    }
+
+    let summary = report::summary_json(a, &stats, &charts_per_file, Value::Object(exports));
+    let path = dir.join("summary.json");
+    let text = serde_json::to_string_pretty(&summary).expect("JSON values serialize");
+    std::fs::write(&path, text + "\n").map_err(io(&path))?;
+    written.push(path);
+    Ok(Written { files: written, summary, text: report::text(a, &stats) })
+}
+
+fn write_edges_csv(g: &GameplayGraph, edges: &[super::graph::Edge], path: &Path) -> std::io::Result<()> {
+    let mut w = BufWriter::new(File::create(path)?);
+    let n = g.checkpoints.len();
+    write!(w, "source,target,action,action_type")?;
+    for c in 1..=n {
+        write!(w, ",count_{c}")?;
+    }
+    for c in 1..=n {
+        write!(w, ",play_likelihood_{c}")?;
+    }
+    writeln!(w)?;
+    for e in edges {
+        let (ty, label) = &g.action_info[e.2 as usize];
+        write!(w, "{},{},{},{}", e.0, e.1, csv_field(label), ActionType::ALL[*ty].name())?;
+        for cp in &g.checkpoints {
+            write!(w, ",{}", cp.edges.get(e).copied().unwrap_or(0))?;
+        }
+        for c in 0..n {
+            write!(w, ",{}", g.play_likelihood(c, e))?;
+        }
+        writeln!(w)?;
+    }
+    w.flush()
+}
+
+fn csv_field(s: &str) -> Cow<'_, str> {
+    if s.contains([',', '"', '\n']) {
+        Cow::Owned(format!("\"{}\"", s.replace('"', "\"\"")))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// A node of the exported graph: a state.
+struct NodeW<'g> {
+    id: u32,
+    state: &'g str,
+    first_checkpoint: u32,
+}
+
+/// An edge of the exported graph: an action, with its count and play likelihood per checkpoint.
+struct EdgeW<'g> {
+    action: &'g str,
+    action_type: &'static str,
+    counts: Vec<u64>,
+    likelihoods: Vec<f64>,
+}
+
+// petgraph's `Dot` wants Display weights even when the labels come from attribute getters.
+impl std::fmt::Display for NodeW<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "s{}", self.id)
+    }
+}
+impl std::fmt::Display for EdgeW<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.action_type)
+    }
+}
+
+fn petgraph_of<'g>(g: &'g GameplayGraph, edges: &[super::graph::Edge]) -> DiGraph<NodeW<'g>, EdgeW<'g>> {
+    let labels = g.states.labels();
+    let mut out = DiGraph::with_capacity(labels.len(), edges.len());
+    // States are numbered as they were met, so node index == state number.
+    let nodes: Vec<_> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, s)| out.add_node(NodeW { id: i as u32, state: s, first_checkpoint: g.state_first_seen[i] + 1 }))
+        .collect();
+    for e in edges {
+        let (ty, label) = &g.action_info[e.2 as usize];
+        out.add_edge(
+            nodes[e.0 as usize],
+            nodes[e.1 as usize],
+            EdgeW {
+                action: label,
+                action_type: ActionType::ALL[*ty].name(),
+                counts: g.checkpoints.iter().map(|cp| cp.edges.get(e).copied().unwrap_or(0)).collect(),
+                likelihoods: (0..g.checkpoints.len()).map(|c| g.play_likelihood(c, e)).collect(),
+            },
+        );
+    }
+    out
+}
+
+fn write_graphml(g: &DiGraph<NodeW<'_>, EdgeW<'_>>, checkpoints: usize, path: &Path) -> std::io::Result<()> {
+    use petgraph_graphml::GraphMl;
+    let suffix = move |c: usize| if checkpoints == 1 { String::new() } else { format!("_{}", c + 1) };
+    let graphml = GraphMl::new(g)
+        .export_node_weights(Box::new(|n: &NodeW<'_>| {
+            vec![
+                ("state".into(), Cow::Borrowed(n.state)),
+                ("state_id".into(), n.id.to_string().into()),
+                ("first_checkpoint".into(), n.first_checkpoint.to_string().into()),
+            ]
+        }))
+        .export_edge_weights(Box::new(move |e: &EdgeW<'_>| {
+            let mut attrs: Vec<(Cow<'static, str>, Cow<'_, str>)> =
+                vec![("action".into(), Cow::Borrowed(e.action)), ("action_type".into(), Cow::Borrowed(e.action_type))];
+            for (c, n) in e.counts.iter().enumerate() {
+                attrs.push((format!("count{}", suffix(c)).into(), n.to_string().into()));
+            }
+            for (c, l) in e.likelihoods.iter().enumerate() {
+                attrs.push((format!("play_likelihood{}", suffix(c)).into(), l.to_string().into()));
+            }
+            attrs
+        }));
+    let mut w = BufWriter::new(File::create(path)?);
+    graphml.to_writer(&mut w)?;
+    w.flush()
+}
+
+fn write_dot(g: &DiGraph<NodeW<'_>, EdgeW<'_>>, path: &Path) -> std::io::Result<()> {
+    use petgraph::dot::{Config, Dot};
+    let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+    let edge_attrs = |_, e: petgraph::graph::EdgeReference<'_, EdgeW<'_>>| {
+        let w = e.weight();
+        format!("label=\"{}\" tooltip=\"{}\" weight={}", w.action_type, esc(w.action), w.counts.iter().sum::<u64>())
+    };
+    let node_attrs = |_, (_, n): (petgraph::graph::NodeIndex, &NodeW<'_>)| {
+        format!("label=\"s{}\" tooltip=\"{}\"", n.id, esc(n.state))
+    };
+    let dot = Dot::with_attr_getters(g, &[Config::NodeNoLabel, Config::EdgeNoLabel], &edge_attrs, &node_attrs);
+    let mut w = BufWriter::new(File::create(path)?);
+    write!(w, "{dot}")?;
+    w.flush()
+}
