@@ -9,6 +9,7 @@ pub mod agents;
 pub mod components;
 pub mod decode;
 pub mod defender;
+pub mod env;
 pub mod episode;
 pub mod firewall;
 pub mod framing;
