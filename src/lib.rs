@@ -15,6 +15,8 @@ pub mod firewall;
 pub mod framing;
 pub mod game;
 pub mod protocol;
+#[cfg(feature = "python")]
+mod python;
 pub mod pyjson;
 pub mod remap;
 pub mod rng;

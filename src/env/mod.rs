@@ -26,7 +26,7 @@ use crate::components::{AgentRole, AgentStatus, GameState};
 use crate::scenario::{embedded_names, Topology};
 use crate::task::{BlockSpec, HostSpec, TaskConfig};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// What went wrong, in words a user can act on.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -121,13 +121,17 @@ pub struct Env {
     /// The learning agent's seat.
     me: usize,
     with_blocks: bool,
-    opponents: Vec<(usize, BuiltinAgent, Box<dyn Agent>)>,
+    /// Opponents by seat. Behind a mutex only so that an `Env` is `Sync` (Python objects must
+    /// be); it is never contended, `&mut self` is needed to play.
+    opponents: Vec<(usize, BuiltinAgent, Mutex<Box<dyn Agent>>)>,
     /// The seed of the current game or episode, from which opponents are seeded.
     seed: i64,
     started: bool,
     done: bool,
     /// Scratch for the learning agent's moves.
     mask: Vec<bool>,
+    /// Position in a vector of environments (reset seeds are offset by it).
+    vector_index: usize,
 }
 
 impl Env {
@@ -165,7 +169,7 @@ impl Env {
             .iter()
             .map(|o| {
                 let seat = roles.iter().position(|r| *r == o.role()).expect("seated");
-                (seat, *o, o.create(opponent_seed(seed, seat)))
+                (seat, *o, Mutex::new(o.create(opponent_seed(seed, seat))))
             })
             .collect();
         Ok(Env {
@@ -178,7 +182,18 @@ impl Env {
             seed,
             started: false,
             done: false,
+            vector_index: 0,
         })
+    }
+
+    /// The same environment as game `index` of a vector.
+    pub fn with_vector_index(mut self, index: usize) -> Env {
+        self.vector_index = index;
+        self
+    }
+
+    pub fn vector_index(&self) -> usize {
+        self.vector_index
     }
 
     pub fn space(&self) -> &Arc<ActionSpace> {
@@ -222,7 +237,7 @@ impl Env {
         if let Some(seed) = seed {
             self.seed = seed;
             for (seat, kind, agent) in &mut self.opponents {
-                *agent = kind.create(opponent_seed(seed, *seat));
+                *agent = Mutex::new(kind.create(opponent_seed(seed, *seat)));
             }
         }
         for (seat, _, agent) in &mut self.opponents {
@@ -231,7 +246,7 @@ impl Env {
                 max_steps: self.game.task().role(self.game.seat(*seat).role).max_steps,
                 goal_description: self.game.goal_description(*seat).to_string(),
             };
-            agent.episode_start(&obs, &info);
+            agent.get_mut().unwrap_or_else(|e| e.into_inner()).episode_start(&obs, &info);
         }
         self.started = true;
         self.done = false;
@@ -281,7 +296,8 @@ impl Env {
             self.done = true;
             for (seat, _, agent) in &mut self.opponents {
                 let r = self.game.seat(*seat).ep.reward.as_f64();
-                agent.episode_end(&observation(&self.game, *seat, r, true));
+                let obs = observation(&self.game, *seat, r, true);
+                agent.get_mut().unwrap_or_else(|e| e.into_inner()).episode_end(&obs);
             }
         }
         Ok(Transition { reward: reply.reward, terminated, truncated, valid, status: reply.status })
@@ -305,7 +321,7 @@ impl Env {
             } else {
                 let Some((_, _, agent)) = self.opponents.iter_mut().find(|(s, _, _)| *s == seat) else { continue };
                 let obs = observation(&self.game, seat, self.game.seat(seat).ep.reward.as_f64(), false);
-                let action = agent.act(&obs);
+                let action = agent.get_mut().unwrap_or_else(|e| e.into_inner()).act(&obs);
                 drop(obs); // the world's copy of the state is mutated in place only when no one else holds it
                 self.game.step(seat, Move::Act(&action)).map_err(|e| EnvError::Game(e.to_string()))?;
             }
@@ -333,4 +349,147 @@ fn opponent_seed(seed: i64, seat: usize) -> u64 {
 
 fn observation(game: &SyncGame, seat: usize, reward: f64, end: bool) -> Observation {
     Observation { state: game.state(seat).clone(), reward, end, end_reason: None }
+}
+
+/// What one agent at a [`Table`] got from a round.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SeatResult {
+    /// Its reply (the final one when `terminated` or `truncated`).
+    Moved(Transition),
+    /// Its episode ended and its final reply waits for the others' (the episode-end
+    /// barrier); it had no move this round.
+    Waiting,
+    /// Its episode is over and its final reply was given.
+    Done,
+}
+
+/// A game whose every seat is a learning agent (the `PettingZoo` environment): each round,
+/// every agent still playing moves once, in seat order (Attacker, Defender, Benign).
+pub struct Table {
+    game: SyncGame,
+    space: Arc<ActionSpace>,
+    started: bool,
+    /// Per seat: its final reply was given.
+    done: Vec<bool>,
+}
+
+impl Table {
+    /// A table of `roles` (one agent per role, an attacker among them) in `task`.
+    pub fn new(task: Arc<TaskConfig>, space: Arc<ActionSpace>, roles: &[AgentRole], seed: i64) -> Result<Table, EnvError> {
+        let mut roles = roles.to_vec();
+        seat_order(&mut roles);
+        if roles.windows(2).any(|w| w[0] == w[1]) {
+            return Err(EnvError::BadConfig("one agent per role".into()));
+        }
+        if !roles.contains(&AgentRole::Attacker) {
+            return Err(EnvError::BadConfig("the agents need an Attacker among them: episodes end with the attacker's".into()));
+        }
+        let done = vec![false; roles.len()];
+        Ok(Table { game: SyncGame::new(task, &roles, seed), space, started: false, done })
+    }
+
+    pub fn game(&self) -> &SyncGame {
+        &self.game
+    }
+
+    pub fn space(&self) -> &Arc<ActionSpace> {
+        &self.space
+    }
+
+    /// Starts an episode, as [`Env::reset`].
+    pub fn reset(&mut self, seed: Option<i64>) {
+        if self.started || seed.is_some() {
+            self.game.reset(seed);
+        }
+        self.started = true;
+        self.done.fill(false);
+    }
+
+    /// The valid-action mask of `seat` into `out` (nothing is valid for an agent whose episode ended).
+    pub fn mask_into(&self, seat: usize, out: &mut [bool]) -> usize {
+        let s = self.game.seat(seat);
+        if s.ep.ended {
+            out.fill(false);
+            return 0;
+        }
+        self.space.mask_into(self.game.state(seat), ActionSpace::blocks_for(s.role), out)
+    }
+
+    /// True once every agent's final reply was given.
+    pub fn is_done(&self) -> bool {
+        self.done.iter().all(|d| *d)
+    }
+
+    /// One round: `actions[seat]` for every seat (ignored for agents that are waiting or done).
+    pub fn step(&mut self, actions: &[i64]) -> Result<Vec<SeatResult>, EnvError> {
+        if !self.started {
+            return Err(EnvError::NotReset);
+        }
+        if self.is_done() {
+            return Err(EnvError::EpisodeOver);
+        }
+        let n = self.game.seats().len();
+        if actions.len() != n {
+            return Err(EnvError::BadConfig(format!("{} actions for {n} agents", actions.len())));
+        }
+        let len = self.space.len();
+        let mut out = vec![SeatResult::Waiting; n];
+        let mut mask = vec![false; len];
+        for seat in 0..n {
+            if self.done[seat] {
+                out[seat] = SeatResult::Done;
+                continue;
+            }
+            if self.game.seat(seat).ep.ended {
+                continue;
+            }
+            let index = actions[seat];
+            let Some(i) = usize::try_from(index).ok().filter(|i| *i < len) else {
+                return Err(EnvError::ActionOutOfRange { index, len });
+            };
+            self.mask_into(seat, &mut mask);
+            let valid = mask[i];
+            let mv = if valid { Move::Act(&self.space.actions()[i]) } else { Move::NoOp };
+            if let Some(r) = self.game.step(seat, mv).map_err(|e| EnvError::Game(e.to_string()))? {
+                out[seat] = SeatResult::Moved(Transition {
+                    reward: r.reward,
+                    terminated: false,
+                    truncated: false,
+                    valid,
+                    status: r.status,
+                });
+            } else {
+                // Parked; remember validity for the final reply below.
+                out[seat] = SeatResult::Moved(Transition {
+                    reward: 0.0,
+                    terminated: false,
+                    truncated: false,
+                    valid,
+                    status: self.game.seat(seat).ep.status,
+                });
+            }
+        }
+        for (seat, result) in out.iter_mut().enumerate() {
+            if let Some(r) = self.game.take_final(seat) {
+                let valid = matches!(result, SeatResult::Moved(t) if t.valid);
+                // A goal or a detection (the attacker's) ends every episode as terminated; a
+                // step limit as truncated.
+                let terminated = self.game.seats().iter().any(|s| {
+                    s.role == AgentRole::Attacker && matches!(s.own_end, Some(AgentStatus::Success | AgentStatus::Fail))
+                });
+                *result = SeatResult::Moved(Transition {
+                    reward: r.reward,
+                    terminated,
+                    truncated: !terminated,
+                    valid,
+                    status: r.status,
+                });
+                self.done[seat] = true;
+            } else if self.game.seat(seat).ep.ended && matches!(result, SeatResult::Moved(_)) {
+                // Its episode ended this round; the final reply comes when the others' end.
+                *result = SeatResult::Waiting;
+            }
+        }
+        Ok(out)
+    }
 }
