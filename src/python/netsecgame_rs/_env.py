@@ -60,8 +60,7 @@ class NetSecGameEnv(gym.Env):
         """Starts an episode. `seed` reseeds the game as a server ResetGame with that seed
         would (the first reset without one starts the game's first episode)."""
         super().reset(seed=seed)
-        if options:
-            raise ValueError(f"reset options are not supported (got {sorted(options)})")
+        # `options` are accepted as the API requires and not used: the game has none.
         obs, mask = self._game.reset(seed_argument(seed))
         self._mask = mask
         self._started = True

@@ -63,8 +63,7 @@ class NetSecGameParallelEnv(ParallelEnv):
             raise ValueError(f"unknown agent {agent!r} (agents: {', '.join(self.possible_agents)})")
 
     def reset(self, seed=None, options=None):
-        if options:
-            raise ValueError(f"reset options are not supported (got {sorted(options)})")
+        # `options` are accepted as the API requires and not used: the game has none.
         self._game.reset(seed_argument(seed))
         self._started = True
         self.agents = list(self.possible_agents)

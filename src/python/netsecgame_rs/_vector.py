@@ -43,8 +43,7 @@ class NetSecGameVectorEnv(VectorEnv):
         self._started = False
 
     def reset(self, *, seed=None, options=None):
-        if options:
-            raise ValueError(f"reset options are not supported (got {sorted(options)})")
+        # `options` are accepted as the API requires and not used: the game has none.
         if isinstance(seed, (list, tuple)):
             raise ValueError("pass one int seed: game i is seeded with seed + i")
         obs, masks = self._game.reset(seed_argument(seed))
