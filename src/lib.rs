@@ -15,9 +15,9 @@ pub mod firewall;
 pub mod framing;
 pub mod game;
 pub mod protocol;
+pub mod pyjson;
 #[cfg(feature = "python")]
 mod python;
-pub mod pyjson;
 pub mod remap;
 pub mod rng;
 pub mod scenario;

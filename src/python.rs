@@ -4,10 +4,10 @@
 //!
 //! Everything here is a thin shell over [`crate::env`]: it converts arguments, maps
 //! [`EnvError`] to Python exceptions (`ValueError` for bad input, `RuntimeError` for a call
-//! out of turn), and hands out fresh NumPy arrays (a returned observation or mask never
+//! out of turn), and hands out fresh `NumPy` arrays (a returned observation or mask never
 //! changes under the caller). The hot calls (`Game.step_vector`, `VecGame.step`) do the whole
 //! step in Rust and return the arrays in one call; `VecGame` releases the GIL while its games
-//! step, spread over one thread per core.
+//! step (on the calling thread, or spread over `threads` threads).
 
 // PyO3's macros expand to `unsafe` blocks (FFI glue); no hand-written unsafe code lives here.
 #![allow(unsafe_code)]
@@ -26,6 +26,25 @@ use pyo3::prelude::*;
 use rand::Rng;
 use std::sync::Arc;
 
+type F32s<'py> = Bound<'py, PyArray1<f32>>;
+type F32s2<'py> = Bound<'py, PyArray2<f32>>;
+type Bools<'py> = Bound<'py, PyArray1<bool>>;
+type Bools2<'py> = Bound<'py, PyArray2<bool>>;
+type I64s<'py> = Bound<'py, PyArray1<i64>>;
+type I64s2<'py> = Bound<'py, PyArray2<i64>>;
+/// A graph observation: nodes, edge types, edge links.
+type GraphArrays<'py> = (F32s2<'py>, I64s<'py>, I64s2<'py>);
+/// One step of a single game: observation, reward, terminated, truncated, mask, valid.
+type StepArrays<'py> = (F32s<'py>, f64, bool, bool, Bools<'py>, bool);
+/// One step of a vector: observations, rewards, terminated, truncated, masks, valid.
+type VecStepArrays<'py> = (F32s2<'py>, Bound<'py, PyArray1<f64>>, Bools<'py>, Bools<'py>, Bools2<'py>, Bools<'py>);
+/// A seat's reply: reward, terminated, truncated, valid.
+type SeatReply = (f64, bool, bool, bool);
+
+/// The ChaCha8 stream of the action samplers (`sample_valid_action(s)`), apart from the
+/// game's own streams so that sampling never changes the game's draws.
+const SAMPLER_STREAM: u64 = 11;
+
 fn py_err(e: EnvError) -> PyErr {
     match e {
         EnvError::EpisodeOver | EnvError::NotReset => PyRuntimeError::new_err(e.to_string()),
@@ -43,7 +62,10 @@ fn opponents_of(names: Option<Vec<String>>) -> PyResult<Vec<BuiltinAgent>> {
         .iter()
         .map(|n| {
             BuiltinAgent::parse(n).ok_or_else(|| {
-                PyValueError::new_err(format!("unknown built-in agent `{n}` (expected one of {})", BuiltinAgent::names()))
+                PyValueError::new_err(format!(
+                    "unknown built-in agent `{n}` (expected one of {})",
+                    BuiltinAgent::names()
+                ))
             })
         })
         .collect()
@@ -78,7 +100,7 @@ fn graph<'py>(
     py: Python<'py>,
     space: &ActionSpace,
     state: &crate::components::GameState,
-) -> PyResult<(Bound<'py, PyArray2<f32>>, Bound<'py, PyArray1<i64>>, Bound<'py, PyArray2<i64>>)> {
+) -> PyResult<GraphArrays<'py>> {
     let g = encode_graph(space, state);
     let n = g.nodes.len() / crate::env::observe::NODE_FEATURES;
     let e = g.edges.len();
@@ -92,12 +114,11 @@ fn graph<'py>(
 #[pyclass(module = "netsecgame_rs._core")]
 pub struct Game {
     env: Env,
-    mask: Vec<bool>,
     rng: GameRng,
 }
 
 impl Game {
-    fn obs_and_mask<'py>(&mut self, py: Python<'py>) -> (Bound<'py, PyArray1<f32>>, Bound<'py, PyArray1<bool>>) {
+    fn obs_and_mask<'py>(&mut self, py: Python<'py>) -> (F32s<'py>, Bools<'py>) {
         let mut obs = vec![0.0f32; VectorLayout::of(self.env.space()).len()];
         encode_vector(self.env.space(), self.env.state(), &mut obs);
         let mut mask = vec![false; self.env.space().len()];
@@ -114,8 +135,7 @@ impl Game {
         let (task, space) = task_and_space(task_or_scenario)?;
         let seed = seed_or_random(seed);
         let env = Env::new(task, space, role_of(role)?, &opponents_of(opponents)?, seed).map_err(py_err)?;
-        let mask = vec![false; env.space().len()];
-        Ok(Game { env, mask, rng: seeded_rng(seed, 11) })
+        Ok(Game { env, rng: seeded_rng(seed, SAMPLER_STREAM) })
     }
 
     /// (number of actions, vector observation length, graph node count).
@@ -125,25 +145,16 @@ impl Game {
 
     /// Starts an episode; returns the vector observation and the mask.
     #[pyo3(signature = (seed = None))]
-    fn reset<'py>(
-        &mut self,
-        py: Python<'py>,
-        seed: Option<i64>,
-    ) -> (Bound<'py, PyArray1<f32>>, Bound<'py, PyArray1<bool>>) {
+    fn reset<'py>(&mut self, py: Python<'py>, seed: Option<i64>) -> (F32s<'py>, Bools<'py>) {
         if let Some(s) = seed {
-            self.rng = seeded_rng(s, 11);
+            self.rng = seeded_rng(s, SAMPLER_STREAM);
         }
         self.env.reset(seed);
         self.obs_and_mask(py)
     }
 
     /// One step: (observation, reward, terminated, truncated, mask, valid).
-    #[allow(clippy::type_complexity)]
-    fn step<'py>(
-        &mut self,
-        py: Python<'py>,
-        action: i64,
-    ) -> PyResult<(Bound<'py, PyArray1<f32>>, f64, bool, bool, Bound<'py, PyArray1<bool>>, bool)> {
+    fn step<'py>(&mut self, py: Python<'py>, action: i64) -> PyResult<StepArrays<'py>> {
         let t = self.env.step(action).map_err(py_err)?;
         let (obs, mask) = self.obs_and_mask(py);
         Ok((obs, t.reward, t.terminated, t.truncated, mask, t.valid))
@@ -158,8 +169,7 @@ impl Game {
 
     /// A uniformly random valid action (from the game's own seeded generator).
     fn sample_valid_action(&mut self) -> i64 {
-        let count = self.env.mask_into(&mut self.mask);
-        pick_valid(&mut self.rng, &self.mask, count)
+        pick_valid(&mut self.rng, self.env.mask(), self.env.valid_count())
     }
 
     fn observe_vector<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f32>> {
@@ -169,11 +179,7 @@ impl Game {
     }
 
     /// (nodes, edge types, edge links).
-    #[allow(clippy::type_complexity)]
-    fn observe_graph<'py>(
-        &self,
-        py: Python<'py>,
-    ) -> PyResult<(Bound<'py, PyArray2<f32>>, Bound<'py, PyArray1<i64>>, Bound<'py, PyArray2<i64>>)> {
+    fn observe_graph<'py>(&self, py: Python<'py>) -> PyResult<GraphArrays<'py>> {
         graph(py, self.env.space(), self.env.state())
     }
 
@@ -189,7 +195,8 @@ impl Game {
     fn episode(&self) -> (u64, f64, bool, Option<&'static str>, String) {
         let s = self.env.seat();
         let reason = s.ep.status.is_terminal().then(|| s.ep.status.wire());
-        let goal = self.env.game().goal_description(self.env.game().seats().iter().position(|x| x.id == s.id).unwrap_or(0));
+        let goal =
+            self.env.game().goal_description(self.env.game().seats().iter().position(|x| x.id == s.id).unwrap_or(0));
         (s.ep.steps, s.ep.episode_return, s.ep.detected, reason, goal.to_string())
     }
 
@@ -217,7 +224,7 @@ impl Game {
     }
 }
 
-fn transition_tuple(t: &Transition) -> (f64, bool, bool, bool) {
+fn transition_tuple(t: &Transition) -> SeatReply {
     (t.reward, t.terminated, t.truncated, t.valid)
 }
 
@@ -254,7 +261,7 @@ impl ParallelGame {
 
     /// One round; per seat None (waiting: its final reply comes when the others' episodes
     /// end; or done) or (reward, terminated, truncated, valid).
-    fn step(&mut self, actions: Vec<i64>) -> PyResult<Vec<Option<(f64, bool, bool, bool)>>> {
+    fn step(&mut self, actions: Vec<i64>) -> PyResult<Vec<Option<SeatReply>>> {
         let results = self.table.step(&actions).map_err(py_err)?;
         Ok(results
             .iter()
@@ -277,12 +284,7 @@ impl ParallelGame {
         obs.into_pyarray(py)
     }
 
-    #[allow(clippy::type_complexity)]
-    fn observe_graph<'py>(
-        &self,
-        py: Python<'py>,
-        seat: usize,
-    ) -> PyResult<(Bound<'py, PyArray2<f32>>, Bound<'py, PyArray1<i64>>, Bound<'py, PyArray2<i64>>)> {
+    fn observe_graph<'py>(&self, py: Python<'py>, seat: usize) -> PyResult<GraphArrays<'py>> {
         graph(py, self.table.space(), self.table.game().state(seat))
     }
 
@@ -378,20 +380,12 @@ where
 }
 
 impl VecGame {
-    #[allow(clippy::type_complexity)]
     fn run<'py>(
         &mut self,
         py: Python<'py>,
         actions: Option<Vec<i64>>,
         seed: Option<i64>,
-    ) -> PyResult<(
-        Bound<'py, PyArray2<f32>>,
-        Bound<'py, PyArray1<f64>>,
-        Bound<'py, PyArray1<bool>>,
-        Bound<'py, PyArray1<bool>>,
-        Bound<'py, PyArray2<bool>>,
-        Bound<'py, PyArray1<bool>>,
-    )> {
+    ) -> PyResult<VecStepArrays<'py>> {
         let n = self.envs.len();
         let (d, a) = (self.obs_len, self.n_actions);
         let mut obs = vec![0.0f32; n * d];
@@ -418,7 +412,7 @@ impl VecGame {
             let resetting = actions.is_none();
             for_each_game(threads, items, |env, pending, mut out, act| {
                 if resetting {
-                    env.reset(seed.map(|s| s + out_index_seed(env)));
+                    env.reset(seed.map(|s| s.wrapping_add(out_index_seed(env))));
                     *pending = false;
                 } else if *pending {
                     env.reset(None);
@@ -481,12 +475,11 @@ impl VecGame {
             })
             .collect::<Result<Vec<_>, _>>()
             .map_err(py_err)?;
-        let threads = threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .clamp(1, num_envs);
+        let threads =
+            threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).clamp(1, num_envs);
         Ok(VecGame {
             pending_reset: vec![false; num_envs],
-            rngs: (0..num_envs).map(|i| seeded_rng(seed.wrapping_add(i as i64), 11)).collect(),
+            rngs: (0..num_envs).map(|i| seeded_rng(seed.wrapping_add(i as i64), SAMPLER_STREAM)).collect(),
             obs_len: VectorLayout::of(&space).len(),
             n_actions: space.len(),
             envs,
@@ -505,32 +498,16 @@ impl VecGame {
     /// Resets every game (game `i` with `seed + i` when a seed is given); returns
     /// (observations, masks).
     #[pyo3(signature = (seed = None))]
-    fn reset<'py>(
-        &mut self,
-        py: Python<'py>,
-        seed: Option<i64>,
-    ) -> PyResult<(Bound<'py, PyArray2<f32>>, Bound<'py, PyArray2<bool>>)> {
+    fn reset<'py>(&mut self, py: Python<'py>, seed: Option<i64>) -> PyResult<(F32s2<'py>, Bools2<'py>)> {
         if let Some(s) = seed {
-            self.rngs = (0..self.envs.len()).map(|i| seeded_rng(s.wrapping_add(i as i64), 11)).collect();
+            self.rngs = (0..self.envs.len()).map(|i| seeded_rng(s.wrapping_add(i as i64), SAMPLER_STREAM)).collect();
         }
         let (obs, _, _, _, mask, _) = self.run(py, None, seed)?;
         Ok((obs, mask))
     }
 
     /// One step of every game: (observations, rewards, terminated, truncated, masks, valid).
-    #[allow(clippy::type_complexity)]
-    fn step<'py>(
-        &mut self,
-        py: Python<'py>,
-        actions: PyReadonlyArray1<'py, i64>,
-    ) -> PyResult<(
-        Bound<'py, PyArray2<f32>>,
-        Bound<'py, PyArray1<f64>>,
-        Bound<'py, PyArray1<bool>>,
-        Bound<'py, PyArray1<bool>>,
-        Bound<'py, PyArray2<bool>>,
-        Bound<'py, PyArray1<bool>>,
-    )> {
+    fn step<'py>(&mut self, py: Python<'py>, actions: PyReadonlyArray1<'py, i64>) -> PyResult<VecStepArrays<'py>> {
         let actions = actions.as_slice().map_err(|e| PyValueError::new_err(e.to_string()))?.to_vec();
         if actions.len() != self.envs.len() {
             return Err(PyValueError::new_err(format!(
@@ -545,7 +522,7 @@ impl VecGame {
         self.run(py, Some(actions), None)
     }
 
-    /// The current masks, (num_envs, n_actions).
+    /// The current masks, one row per game.
     fn action_masks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<bool>>> {
         let (n, a) = (self.envs.len(), self.n_actions);
         let mut mask = vec![false; n * a];
@@ -557,15 +534,11 @@ impl VecGame {
 
     /// A uniformly random valid action per game (each game's own seeded generator).
     fn sample_valid_actions<'py>(&mut self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
-        let mut mask = vec![false; self.n_actions];
         let out: Vec<i64> = self
             .envs
             .iter()
             .zip(self.rngs.iter_mut())
-            .map(|(env, rng)| {
-                let count = env.mask_into(&mut mask);
-                pick_valid(rng, &mask, count)
-            })
+            .map(|(env, rng)| pick_valid(rng, env.mask(), env.valid_count()))
             .collect();
         out.into_pyarray(py)
     }

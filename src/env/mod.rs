@@ -19,7 +19,7 @@ pub mod observe;
 pub mod space;
 
 pub use game::{Move, Reply, Seat, SyncGame};
-pub use space::ActionSpace;
+pub use space::{ActionSpace, MaskScratch};
 
 use crate::agents::{Agent, BuiltinAgent, EpisodeInfo, Observation};
 use crate::components::{AgentRole, AgentStatus, GameState};
@@ -113,6 +113,9 @@ pub struct Transition {
 /// (a task whose attacker has no step limit could otherwise run forever).
 pub const MAX_ROUNDS_ALONE: u64 = 1_000_000;
 
+/// A built-in agent in a seat: its seat, its kind (to recreate it on a seeded reset), the agent.
+type Opponent = (usize, BuiltinAgent, Mutex<Box<dyn Agent>>);
+
 /// A learning agent's seat in a game, with built-in opponents in the other seats. See the
 /// module documentation.
 pub struct Env {
@@ -123,13 +126,17 @@ pub struct Env {
     with_blocks: bool,
     /// Opponents by seat. Behind a mutex only so that an `Env` is `Sync` (Python objects must
     /// be); it is never contended, `&mut self` is needed to play.
-    opponents: Vec<(usize, BuiltinAgent, Mutex<Box<dyn Agent>>)>,
+    opponents: Vec<Opponent>,
     /// The seed of the current game or episode, from which opponents are seeded.
     seed: i64,
     started: bool,
     done: bool,
-    /// Scratch for the learning agent's moves.
+    /// The learning agent's mask for its current state, computed once per state (stepping,
+    /// observing and sampling all read it).
     mask: Vec<bool>,
+    /// Set bits of `mask`.
+    mask_count: usize,
+    scratch: MaskScratch,
     /// Position in a vector of environments (reset seeds are offset by it).
     vector_index: usize,
 }
@@ -172,8 +179,10 @@ impl Env {
                 (seat, *o, Mutex::new(o.create(opponent_seed(seed, seat))))
             })
             .collect();
-        Ok(Env {
+        let mut env = Env {
             mask: vec![false; space.len()],
+            mask_count: 0,
+            scratch: MaskScratch::default(),
             game,
             space,
             me,
@@ -183,7 +192,25 @@ impl Env {
             started: false,
             done: false,
             vector_index: 0,
-        })
+        };
+        env.refresh_mask();
+        Ok(env)
+    }
+
+    /// Recomputes the cached mask after the learning agent's state changed.
+    fn refresh_mask(&mut self) {
+        let state = self.game.state(self.me);
+        self.mask_count = self.space.mask_with(state, self.with_blocks, &mut self.mask, &mut self.scratch);
+    }
+
+    /// The learning agent's valid-action mask (for its current state).
+    pub fn mask(&self) -> &[bool] {
+        &self.mask
+    }
+
+    /// The number of valid actions now.
+    pub fn valid_count(&self) -> usize {
+        self.mask_count
     }
 
     /// The same environment as game `index` of a vector.
@@ -250,11 +277,13 @@ impl Env {
         }
         self.started = true;
         self.done = false;
+        self.refresh_mask();
     }
 
     /// The valid-action mask of the learning agent's state into `out`; returns how many are set.
     pub fn mask_into(&self, out: &mut [bool]) -> usize {
-        self.space.mask_into(self.state(), self.with_blocks, out)
+        out.copy_from_slice(&self.mask);
+        self.mask_count
     }
 
     /// Plays one round: the learning agent's action `index` (a no-op when it is not in the
@@ -271,10 +300,7 @@ impl Env {
         let Some(i) = usize::try_from(index).ok().filter(|i| *i < len) else {
             return Err(EnvError::ActionOutOfRange { index, len });
         };
-        let mut mask = std::mem::take(&mut self.mask);
-        self.space.mask_into(self.game.state(self.me), self.with_blocks, &mut mask);
-        let valid = mask[i];
-        self.mask = mask;
+        let valid = self.mask[i];
         let mut mine = self.round(Some((i, valid)))?;
         let mut rounds = 0;
         while mine.is_none() && !self.game.episode_over() {
@@ -291,6 +317,7 @@ impl Env {
             mine = self.game.take_final(self.me);
         }
         let reply = mine.ok_or_else(|| EnvError::Game("no reply for the learning agent".into()))?;
+        self.refresh_mask();
         let (terminated, truncated) = if reply.end { self.end_kind() } else { (false, false) };
         if reply.end {
             self.done = true;
@@ -375,14 +402,21 @@ pub struct Table {
 
 impl Table {
     /// A table of `roles` (one agent per role, an attacker among them) in `task`.
-    pub fn new(task: Arc<TaskConfig>, space: Arc<ActionSpace>, roles: &[AgentRole], seed: i64) -> Result<Table, EnvError> {
+    pub fn new(
+        task: Arc<TaskConfig>,
+        space: Arc<ActionSpace>,
+        roles: &[AgentRole],
+        seed: i64,
+    ) -> Result<Table, EnvError> {
         let mut roles = roles.to_vec();
         seat_order(&mut roles);
         if roles.windows(2).any(|w| w[0] == w[1]) {
             return Err(EnvError::BadConfig("one agent per role".into()));
         }
         if !roles.contains(&AgentRole::Attacker) {
-            return Err(EnvError::BadConfig("the agents need an Attacker among them: episodes end with the attacker's".into()));
+            return Err(EnvError::BadConfig(
+                "the agents need an Attacker among them: episodes end with the attacker's".into(),
+            ));
         }
         let done = vec![false; roles.len()];
         Ok(Table { game: SyncGame::new(task, &roles, seed), space, started: false, done })

@@ -16,14 +16,15 @@ use crate::action::Action;
 use crate::components::{AgentRole, Data, GameState, Ip, Network, Service};
 use crate::scenario::Topology;
 use crate::whitebox::{all_actions_of, Catalogue};
-use std::collections::HashMap;
 
 /// See the module documentation.
 #[derive(Debug, Clone)]
 pub struct ActionSpace {
     catalogue: Catalogue,
     actions: Vec<Action>,
-    ip_index: HashMap<Ip, usize>,
+    /// World IPs (as integers, sorted) with their catalogue index: a binary search over a few
+    /// dozen entries beats hashing, and this lookup runs many times per step.
+    ip_index: Vec<(u32, usize)>,
     /// Per IP index, the host's services with their catalogue index.
     services_of: Vec<Vec<(Service, usize)>>,
     /// First index of each block: scans, service scans, exploits, data searches,
@@ -36,10 +37,13 @@ impl ActionSpace {
         let catalogue = Catalogue::new(topo);
         let actions = all_actions_of(&catalogue);
         let n_ip = catalogue.ips.len();
-        let ip_index: HashMap<Ip, usize> = catalogue.ips.iter().enumerate().map(|(i, ip)| (*ip, i)).collect();
+        let mut ip_index: Vec<(u32, usize)> =
+            catalogue.ips.iter().enumerate().map(|(i, ip)| (u32::from(ip.0), i)).collect();
+        ip_index.sort_unstable();
         let mut services_of = vec![Vec::new(); n_ip];
         for (k, (ip, sv)) in catalogue.services.iter().enumerate() {
-            services_of[ip_index[ip]].push((sv.clone(), k));
+            let host = catalogue.ips.iter().position(|x| x == ip).expect("a service's host is a world IP");
+            services_of[host].push((sv.clone(), k));
         }
         let sizes = [
             n_ip * catalogue.networks.len(),
@@ -80,7 +84,8 @@ impl ActionSpace {
 
     /// The catalogue index of a world IP.
     pub fn ip(&self, ip: Ip) -> Option<usize> {
-        self.ip_index.get(&ip).copied()
+        let key = u32::from(ip.0);
+        self.ip_index.binary_search_by_key(&key, |(k, _)| *k).ok().map(|at| self.ip_index[at].1)
     }
 
     /// The catalogue index of a network.
@@ -106,6 +111,17 @@ impl ActionSpace {
     /// Sets `mask[i]` to whether action `i` is valid in `state` (`mask.len()` must be
     /// [`ActionSpace::len`]); returns the number of valid actions.
     pub fn mask_into(&self, state: &GameState, with_blocks: bool, mask: &mut [bool]) -> usize {
+        self.mask_with(state, with_blocks, mask, &mut MaskScratch::default())
+    }
+
+    /// [`ActionSpace::mask_into`] reusing `scratch` (no allocation once it has grown).
+    pub fn mask_with(
+        &self,
+        state: &GameState,
+        with_blocks: bool,
+        mask: &mut [bool],
+        scratch: &mut MaskScratch,
+    ) -> usize {
         assert_eq!(mask.len(), self.actions.len(), "mask length");
         mask.fill(false);
         let mut count = 0;
@@ -121,31 +137,35 @@ impl ActionSpace {
         let n_data = self.catalogue.data.len();
         let [scan, find_services, exploit, find_data, exfiltrate, block] = self.offsets;
         // The state's items as catalogue indices, computed once.
-        let nets: Vec<usize> = state.known_networks.iter().filter_map(|n| self.network(*n)).collect();
-        let known: Vec<usize> = state.known_hosts.iter().filter_map(|h| self.ip(*h)).collect();
-        let controlled: Vec<usize> = state.controlled_hosts.iter().filter_map(|h| self.ip(*h)).collect();
-        let mut services = Vec::new();
+        let MaskScratch { nets, known, controlled, services } = scratch;
+        nets.clear();
+        nets.extend(state.known_networks.iter().filter_map(|n| self.network(*n)));
+        known.clear();
+        known.extend(state.known_hosts.iter().filter_map(|h| self.ip(*h)));
+        controlled.clear();
+        controlled.extend(state.controlled_hosts.iter().filter_map(|h| self.ip(*h)));
+        services.clear();
         for (host, svs) in &state.known_services {
             if let Some(h) = self.ip(*host) {
                 services.extend(svs.iter().filter_map(|sv| self.service(h, sv)));
             }
         }
-        for &src in &controlled {
-            for &n in &nets {
+        for &src in controlled.iter() {
+            for &n in nets.iter() {
                 set(scan + src * n_net + n);
             }
-            for &t in &known {
+            for &t in known.iter() {
                 set(find_services + src * n_ip + t);
             }
-            for &k in &services {
+            for &k in services.iter() {
                 set(exploit + src * n_svc + k);
             }
-            for &t in &controlled {
+            for &t in controlled.iter() {
                 set(find_data + src * n_ip + t);
             }
             if let Some(data) = state.known_data.get(&self.catalogue.ips[src]) {
                 for d in data.iter().filter_map(|d| self.data(d)) {
-                    for &t in &controlled {
+                    for &t in controlled.iter() {
                         if t != src {
                             set(exfiltrate + (src * n_ip + t) * n_data + d);
                         }
@@ -153,8 +173,8 @@ impl ActionSpace {
                 }
             }
             if with_blocks {
-                for &t in &controlled {
-                    for &b in &known {
+                for &t in controlled.iter() {
+                    for &b in known.iter() {
                         if b != t {
                             set(block + (src * n_ip + t) * n_ip + b);
                         }
@@ -164,4 +184,13 @@ impl ActionSpace {
         }
         count
     }
+}
+
+/// Reusable buffers for [`ActionSpace::mask_with`].
+#[derive(Debug, Clone, Default)]
+pub struct MaskScratch {
+    nets: Vec<usize>,
+    known: Vec<usize>,
+    controlled: Vec<usize>,
+    services: Vec<usize>,
 }

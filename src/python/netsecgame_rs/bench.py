@@ -150,7 +150,7 @@ def main(argv=None) -> None:
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--scenario", default="two_networks_tiny", help="scenario name or task file")
     p.add_argument("--sampler", choices=["numpy", "rust"], default=None)
-    p.add_argument("--threads", type=int, default=None, help="vectorised env threads (default: one per core)")
+    p.add_argument("--threads", type=int, default=None, help="vectorised env threads (default 1)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--tcp", action="store_true", help="also measure the TCP path with the official client")
     p.add_argument("--server", default=None, help="server binary for --tcp")
