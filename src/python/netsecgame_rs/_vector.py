@@ -18,8 +18,8 @@ class NetSecGameVectorEnv(VectorEnv):
     observations. Autoreset is next-step (Gymnasium's default): the step after an episode
     ends resets that game, ignores its action and returns reward 0 with the new episode's
     first observation. `infos["action_mask"]` (and `action_masks()`) is the (num_envs,
-    n_actions) mask; `reset(seed=s)` seeds game i with s + i. The games step on one thread
-    with the GIL released; `threads=k` spreads them over k threads (scoped per call).
+    n_actions) mask; `reset(seed=s)` seeds game i with s + i. The games step with the GIL
+    released on the calling thread; `threads=k` spreads them over k threads per call.
     """
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
