@@ -475,8 +475,9 @@ impl VecGame {
             })
             .collect::<Result<Vec<_>, _>>()
             .map_err(py_err)?;
-        let threads =
-            threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).clamp(1, num_envs);
+        // The caller's thread unless asked: on the shared 2-core machine a second thread per
+        // call was slower more often than not (README, Speed); `threads=2` on an idle one.
+        let threads = threads.unwrap_or(1).clamp(1, num_envs);
         Ok(VecGame {
             pending_reset: vec![false; num_envs],
             rngs: (0..num_envs).map(|i| seeded_rng(seed.wrapping_add(i as i64), SAMPLER_STREAM)).collect(),
