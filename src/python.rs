@@ -520,6 +520,10 @@ impl VecGame {
         if !self.envs.iter().all(|e| e.is_started()) {
             return Err(py_err(EnvError::NotReset));
         }
+        // Checked before any game moves, so a bad action leaves the whole batch as it was.
+        if let Some(&index) = actions.iter().find(|a| usize::try_from(**a).map_or(true, |a| a >= self.n_actions)) {
+            return Err(py_err(EnvError::ActionOutOfRange { index, len: self.n_actions }));
+        }
         self.run(py, Some(actions), None)
     }
 

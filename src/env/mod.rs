@@ -467,6 +467,13 @@ impl Table {
             return Err(EnvError::BadConfig(format!("{} actions for {n} agents", actions.len())));
         }
         let len = self.space.len();
+        // Every action is checked before anyone moves, so a bad one leaves the round undone.
+        for (seat, &index) in actions.iter().enumerate() {
+            let playing = !self.done[seat] && !self.game.seat(seat).ep.ended;
+            if playing && usize::try_from(index).map_or(true, |i| i >= len) {
+                return Err(EnvError::ActionOutOfRange { index, len });
+            }
+        }
         let mut out = vec![SeatResult::Waiting; n];
         let mut mask = vec![false; len];
         for seat in 0..n {

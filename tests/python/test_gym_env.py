@@ -386,3 +386,23 @@ def test_maskable_ppo_smoke():
     obs, info = env.reset(seed=1)
     action, _ = model.predict(obs, action_masks=env.action_masks(), deterministic=True)
     assert info["action_mask"][int(action)]
+
+
+def test_a_bad_action_in_a_batch_or_round_moves_nobody():
+    vec = netsecgame_rs.make_vector_env(TINY, 3, seed=1)
+    obs, infos = vec.reset(seed=2)
+    good = vec.sample_valid_actions()
+    with pytest.raises(ValueError, match="out of range"):
+        vec.step(np.array([good[0], good[1], 400]))
+    obs2, rewards, terms, truncs, infos2 = vec.step(good)
+    fresh = netsecgame_rs.make_vector_env(TINY, 3, seed=1)
+    fresh.reset(seed=2)
+    obs3, rewards3, *_ = fresh.step(good)
+    assert (obs2 == obs3).all() and (rewards == rewards3).all()
+    par = netsecgame_rs.make_parallel_env(TINY, seed=1)
+    obs, infos = par.reset(seed=3)
+    state = par._game.observe_json(0)
+    first = int(np.flatnonzero(infos["attacker"]["action_mask"])[0])
+    with pytest.raises(ValueError, match="out of range"):
+        par.step({"attacker": first, "defender": 10**6, "benign": 0})
+    assert par._game.observe_json(0) == state
