@@ -195,9 +195,7 @@ impl Game {
     fn episode(&self) -> (u64, f64, bool, Option<&'static str>, String) {
         let s = self.env.seat();
         let reason = s.ep.status.is_terminal().then(|| s.ep.status.wire());
-        let goal =
-            self.env.game().goal_description(self.env.game().seats().iter().position(|x| x.id == s.id).unwrap_or(0));
-        (s.ep.steps, s.ep.episode_return, s.ep.detected, reason, goal.to_string())
+        (s.ep.steps, s.ep.episode_return, s.ep.detected, reason, self.env.goal_description().to_string())
     }
 
     fn max_steps(&self) -> Option<u64> {

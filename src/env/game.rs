@@ -15,12 +15,13 @@
 //! action outside the agent's mask. It costs a step (the task's step reward, and it counts
 //! toward the step limit) but touches neither the world nor the global defender.
 
+use super::EnvError;
 use crate::action::Action;
 use crate::components::{ActionType, AgentRole, AgentStatus, GameState};
 use crate::defender::GlobalDefender;
 use crate::episode::{any_attacker_playing, assign_end_rewards, episode_over, EpisodeAgent, StepResult};
 use crate::task::TaskConfig;
-use crate::world::{AgentId, StepError, StepOutcome, World};
+use crate::world::{AgentId, StepOutcome, World};
 use std::sync::Arc;
 
 /// What an agent does in its turn.
@@ -135,15 +136,15 @@ impl SyncGame {
 
     /// The agent in `seat` moves. Returns its reply, or None when its episode ended with this
     /// step and its final reply waits for the others' (see [`SyncGame::take_final`]). An
-    /// agent whose episode already ended gets an error and nothing changes.
-    pub fn step(&mut self, seat: usize, mv: Move<'_>) -> Result<Option<Reply>, StepError> {
+    /// agent whose episode already ended gets [`EnvError::EpisodeOver`] and nothing changes.
+    pub fn step(&mut self, seat: usize, mv: Move<'_>) -> Result<Option<Reply>, EnvError> {
         let id = self.seats[seat].id;
         if self.seats[seat].ep.ended {
-            return Err(StepError::UnknownAgent(id));
+            return Err(EnvError::EpisodeOver);
         }
         let (outcome, detected, blocked) = match mv {
             Move::Act(action) => {
-                let outcome = self.world.step(id, action)?;
+                let outcome = self.world.step(id, action).map_err(|e| EnvError::Game(e.to_string()))?;
                 let detected = match self.defender.as_mut() {
                     Some(d) => d.observe(id, action, !outcome.goal_reached),
                     None => false,

@@ -5,6 +5,7 @@
 //! environment steps: one learning agent's seat in a [`SyncGame`], actions chosen by index
 //! from the fixed WhiteBox list ([`ActionSpace`]), with the valid-action mask and the
 //! observation encodings of [`observe`], and optional built-in opponents in the other seats.
+//! [`Table`] is what a `PettingZoo` environment steps: every seat a learning agent.
 //! The Python bindings (`crate::python`, feature `python`) wrap these; everything here is
 //! plain Rust and tested without Python.
 //!
@@ -240,6 +241,11 @@ impl Env {
         self.game.state(self.me)
     }
 
+    /// The learning agent's goal description.
+    pub fn goal_description(&self) -> &str {
+        self.game.goal_description(self.me)
+    }
+
     /// The learning agent's episode bookkeeping (steps, return, detection, ...).
     pub fn seat(&self) -> &Seat {
         self.game.seat(self.me)
@@ -341,7 +347,7 @@ impl Env {
             if seat == self.me {
                 let Some((i, valid)) = mine else { continue };
                 let mv = if valid { Move::Act(&self.space.actions()[i]) } else { Move::NoOp };
-                my_reply = self.game.step(seat, mv).map_err(|e| EnvError::Game(e.to_string()))?;
+                my_reply = self.game.step(seat, mv)?;
                 if my_reply.is_none() {
                     my_reply = self.game.take_final(seat);
                 }
@@ -350,7 +356,7 @@ impl Env {
                 let obs = observation(&self.game, seat, self.game.seat(seat).ep.reward.as_f64(), false);
                 let action = agent.get_mut().unwrap_or_else(|e| e.into_inner()).act(&obs);
                 drop(obs); // the world's copy of the state is mutated in place only when no one else holds it
-                self.game.step(seat, Move::Act(&action)).map_err(|e| EnvError::Game(e.to_string()))?;
+                self.game.step(seat, Move::Act(&action))?;
             }
         }
         Ok(my_reply)
@@ -491,7 +497,7 @@ impl Table {
             self.mask_into(seat, &mut mask);
             let valid = mask[i];
             let mv = if valid { Move::Act(&self.space.actions()[i]) } else { Move::NoOp };
-            if let Some(r) = self.game.step(seat, mv).map_err(|e| EnvError::Game(e.to_string()))? {
+            if let Some(r) = self.game.step(seat, mv)? {
                 out[seat] = SeatResult::Moved(Transition {
                     reward: r.reward,
                     terminated: false,
