@@ -122,7 +122,7 @@ pub fn at_risk(history: &History, action: &Action) -> bool {
 }
 
 /// The detector with its per-agent episode histories.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct GlobalDefender {
     rng: GameRng,
     /// What each agent did this episode, before the current action.

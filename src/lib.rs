@@ -9,6 +9,7 @@ pub mod agents;
 pub mod components;
 pub mod decode;
 pub mod defender;
+pub mod env;
 pub mod episode;
 pub mod firewall;
 pub mod framing;
@@ -16,6 +17,8 @@ pub mod game;
 pub mod generate;
 pub mod protocol;
 pub mod pyjson;
+#[cfg(feature = "python")]
+mod python;
 pub mod remap;
 pub mod rng;
 pub mod scenario;
