@@ -4,7 +4,7 @@
 
 use netsecgame::action::{Action, ResetOptions};
 use netsecgame::components::{AgentRole, AgentStatus, GameStatus, Ip, Network, Reward};
-use netsecgame::game::{Effect, EpisodeEnd, EpisodeRecord, GameSettings, LocalGame};
+use netsecgame::game::{Effect, EpisodeEnd, EpisodeRecord, GameSettings, LocalGame, StepRecord};
 use netsecgame::protocol::Reply;
 use netsecgame::task::TaskConfig;
 use netsecgame::trajectory::Trajectory;
@@ -59,6 +59,7 @@ struct Game {
     closed: Vec<AgentId>,
     trajectories: Vec<Arc<Trajectory>>,
     records: Vec<EpisodeRecord>,
+    steps: Vec<StepRecord>,
 }
 
 impl Game {
@@ -69,6 +70,7 @@ impl Game {
             closed: vec![],
             trajectories: vec![],
             records: vec![],
+            steps: vec![],
         }
     }
 
@@ -79,6 +81,7 @@ impl Game {
                 Effect::Close { id } => self.closed.push(id),
                 Effect::Record(t) => self.trajectories.push(t),
                 Effect::EpisodeEnded(r) => self.records.push(r),
+                Effect::StepDone(s) => self.steps.push(s),
                 Effect::AgentJoined { .. } | Effect::AgentLeft { .. } => {}
                 Effect::World(_) | Effect::Defender(_) => unreachable!("LocalGame carries these out"),
             }
@@ -452,4 +455,28 @@ fn rewards_keep_the_integer_or_float_form_of_the_task() {
         Reply::Step { reward, .. } => assert_eq!(reward, Reward::Int(-11)),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn step_records_only_when_asked_for() {
+    let mut g = Game::new(task(2, 2, ""));
+    let (a, b) = g.pair(("a", AgentRole::Attacker), ("b", AgentRole::Attacker));
+    g.ask(a, scan());
+    assert!(g.steps.is_empty(), "off by default: an unwatched game builds no records");
+    g.game.set_step_events(true);
+    g.ask(b, scan());
+    // A bad action is a BAD_REQUEST, not a step.
+    let bad = Action::new(netsecgame::components::ActionType::FindServices, vec![]);
+    assert_eq!(g.ask(b, bad).status(), GameStatus::BAD_REQUEST);
+    g.send(a, scan());
+    assert_eq!(g.steps.len(), 2, "{:?}", g.steps);
+    let (first, last) = (&g.steps[0], &g.steps[1]);
+    assert_eq!((first.agent, first.steps, first.reward, first.ended, first.detected), (b, 1, -1.0, false, false));
+    assert_eq!(first.status, AgentStatus::Playing);
+    assert_eq!(first.state.known_hosts.len(), 5, "the scan's result is in the record's state");
+    assert_eq!((last.agent, last.steps, last.ended, last.episode), (a, 2, true, 0));
+    assert_eq!(last.status, AgentStatus::TimeoutReached);
+    g.game.set_step_events(false);
+    g.send(b, scan());
+    assert_eq!(g.steps.len(), 2);
 }

@@ -113,6 +113,29 @@ impl EpisodeRecord {
     }
 }
 
+/// One processed game action as the referee saw it, for live views and metrics. Emitted as
+/// [`Effect::StepDone`] only while asked for ([`super::Referee::set_step_events`]), so a game
+/// nobody watches builds none.
+#[derive(Debug, Clone)]
+pub struct StepRecord {
+    pub agent: AgentId,
+    /// Episode number within the game (0 for the first).
+    pub episode: u64,
+    /// The agent's game actions this episode, this one included (1 for the first).
+    pub steps: u64,
+    /// This step's reward; an end-of-episode reward comes later, with the episode's end.
+    pub reward: f64,
+    /// The agent's status after the step.
+    pub status: AgentStatus,
+    pub goal_reached: bool,
+    /// The global defender detected the agent with this action.
+    pub detected: bool,
+    /// The agent's episode ended with this step (its reply waits for the others' end).
+    pub ended: bool,
+    /// The agent's state after the step.
+    pub state: Arc<GameState>,
+}
+
 /// What the referee wants done.
 #[derive(Debug)]
 pub enum Effect {
@@ -131,6 +154,8 @@ pub enum Effect {
     Record(Arc<Trajectory>),
     /// An agent's episode ended.
     EpisodeEnded(EpisodeRecord),
+    /// A game action was processed (only while step events are on).
+    StepDone(StepRecord),
     /// An agent joined the game (its JoinGame was accepted; CREATED may still wait).
     AgentJoined {
         id: AgentId,

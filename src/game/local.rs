@@ -89,6 +89,11 @@ impl LocalGame {
         &self.referee
     }
 
+    /// Turns the referee's [`super::Effect::StepDone`] records on or off.
+    pub fn set_step_events(&mut self, on: bool) {
+        self.referee.set_step_events(on);
+    }
+
     pub fn world(&self) -> &World {
         &self.world
     }

@@ -9,6 +9,6 @@ mod io;
 mod local;
 mod referee;
 
-pub use io::{DefenderRequest, Effect, EpisodeEnd, EpisodeRecord, Input, WorldRequest};
+pub use io::{DefenderRequest, Effect, EpisodeEnd, EpisodeRecord, Input, StepRecord, WorldRequest};
 pub use local::{defender_answer, world_answer, LocalGame};
-pub use referee::{GameSettings, Referee};
+pub use referee::{GameSettings, PlayerView, Referee};

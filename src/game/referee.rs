@@ -18,7 +18,7 @@
 //! every operation is atomic with respect to the others, whatever runs the effects (an actor
 //! system, or [`super::LocalGame`] calling the world directly).
 
-use super::io::{DefenderRequest, Effect, EpisodeEnd, EpisodeRecord, Input, WorldRequest};
+use super::io::{DefenderRequest, Effect, EpisodeEnd, EpisodeRecord, Input, StepRecord, WorldRequest};
 use crate::action::{Action, ResetOptions};
 use crate::components::{ActionType, AgentRole, GameState, GameStatus};
 use crate::episode::{any_attacker_playing, assign_end_rewards, episode_over, EpisodeAgent, StepResult};
@@ -120,6 +120,20 @@ pub struct Referee {
     backlog: VecDeque<Input>,
     /// Episodes started so far, minus one: the number of the current episode.
     episode: u64,
+    /// Emit [`Effect::StepDone`] for every processed game action.
+    step_events: bool,
+}
+
+/// A joined agent as onlookers see it (live views, metrics): read-only.
+#[derive(Debug, Clone, Copy)]
+pub struct PlayerView<'a> {
+    pub id: AgentId,
+    pub name: &'a str,
+    pub role: AgentRole,
+    /// The agent's latest state.
+    pub state: &'a Arc<GameState>,
+    /// Its current episode: status, steps, return, detection.
+    pub episode: &'a EpisodeAgent,
 }
 
 const JOIN_FIRST: &str = "Join the game first: send JoinGame with agent_info {name, role}.";
@@ -127,7 +141,16 @@ const JOIN_FIRST: &str = "Join the game first: send JoinGame with agent_info {na
 impl Referee {
     pub fn new(settings: GameSettings) -> Self {
         let hash = Arc::from(settings.task.configuration_hash.as_str());
-        Referee { settings, slots: BTreeMap::new(), next_id: 1, hash, busy: None, backlog: VecDeque::new(), episode: 0 }
+        Referee {
+            settings,
+            slots: BTreeMap::new(),
+            next_id: 1,
+            hash,
+            busy: None,
+            backlog: VecDeque::new(),
+            episode: 0,
+            step_events: false,
+        }
     }
 
     pub fn settings(&self) -> &GameSettings {
@@ -156,6 +179,25 @@ impl Referee {
     /// Joined agents: id, name and role.
     pub fn players(&self) -> impl Iterator<Item = (AgentId, &str, AgentRole)> {
         self.slots.iter().filter_map(|(id, s)| s.player.as_ref().map(|p| (*id, p.name.as_str(), p.role)))
+    }
+
+    /// Joined agents with their latest state and episode, for onlookers.
+    pub fn player_views(&self) -> impl Iterator<Item = PlayerView<'_>> {
+        self.slots.iter().filter_map(|(id, s)| {
+            s.player.as_ref().map(|p| PlayerView {
+                id: *id,
+                name: &p.name,
+                role: p.role,
+                state: &p.state,
+                episode: &p.ep,
+            })
+        })
+    }
+
+    /// Turns [`Effect::StepDone`] on or off. Off by default: a runtime turns it on only while
+    /// someone (a live view, metrics) uses it, so an unwatched game builds no step records.
+    pub fn set_step_events(&mut self, on: bool) {
+        self.step_events = on;
     }
 
     /// A joined agent's latest state.
@@ -381,8 +423,24 @@ impl Referee {
             }
         }
         let playing = any_attacker_playing(self.slots.values().filter_map(|s| s.player.as_ref()).map(|p| &p.ep));
+        let episode = self.episode;
+        let step_events = self.step_events;
         let Some(p) = self.player_mut(id) else { return };
-        if episode_over(&p.ep, playing) {
+        let over = episode_over(&p.ep, playing);
+        if step_events {
+            out.push(Effect::StepDone(StepRecord {
+                agent: id,
+                episode,
+                steps: p.ep.steps,
+                reward: p.ep.reward.as_f64(),
+                status: p.ep.status,
+                goal_reached: outcome.goal_reached,
+                detected,
+                ended: over,
+                state: p.state.clone(),
+            }));
+        }
+        if over {
             p.ep.ended = true;
             p.parked = Some(Parked::Final(action));
             self.check_episode_end(out);
