@@ -239,8 +239,15 @@ impl<A: Agent> Agent for Counting<A> {
 
 /// Plays `games` games of random attacker vs random defender on `threads` arbiters for
 /// `duration`; steps of episodes finished within the time are counted. Must run inside an
-/// actix system.
-pub async fn run_in_process(task: TaskConfig, games: usize, threads: usize, duration: Duration) -> InProcessReport {
+/// actix system. With a `registry` (the web view's), each game keeps metrics and is
+/// registered there while the bench runs.
+pub async fn run_in_process(
+    task: TaskConfig,
+    games: usize,
+    threads: usize,
+    duration: Duration,
+    registry: Option<crate::registry::GameRegistry>,
+) -> InProcessReport {
     let task = Arc::new(task);
     let threads = threads.max(1);
     // One step counter per arbiter: no cache line is shared between cores while playing.
@@ -254,11 +261,17 @@ pub async fn run_in_process(task: TaskConfig, games: usize, threads: usize, dura
         let task = task.clone();
         let (steps, episodes, stop, ready) =
             (steps[g % threads].clone(), episodes.clone(), stop.clone(), ready_tx.clone());
+        let registry = registry.clone();
         arbiters[g % threads].spawn(async move {
             let tally = Tally { episodes }.start();
             let mut settings = GameSettings::new(task);
             settings.max_trajectory_bytes = 0;
-            let game = Game::start(GameConfig::new(settings, g as i64, std::env::temp_dir()));
+            let mut config = GameConfig::new(settings, g as i64, std::env::temp_dir());
+            config.metrics = registry.is_some();
+            let game = Game::start(config);
+            if let Some(r) = &registry {
+                r.register(format!("bench game {g}"), None, &game);
+            }
             let agents: [(Box<dyn Agent>, &str); 2] = [
                 (Box::new(RandomAgent::attacker(2 * g as u64)), "attacker"),
                 (Box::new(RandomAgent::defender(2 * g as u64 + 1)), "defender"),
@@ -291,6 +304,11 @@ pub async fn run_in_process(task: TaskConfig, games: usize, threads: usize, dura
     stop.store(true, Ordering::Relaxed);
     for a in arbiters {
         a.stop();
+    }
+    if let Some(r) = &registry {
+        for e in r.list() {
+            r.remove(e.id);
+        }
     }
     report
 }

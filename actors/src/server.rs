@@ -66,10 +66,14 @@ impl Server {
         let io: Vec<ArbiterHandle> = (0..config.io_threads).map(|_| Arbiter::new().handle()).collect();
         let (stop_accepting, stopped) = tokio::sync::oneshot::channel::<()>();
         let coordinator = game.coordinator.clone();
+        let mut sessions = config.sessions;
+        if sessions.metrics.is_none() {
+            sessions.metrics = game.metrics.clone();
+        }
         let accepting = async move {
             let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
             tokio::select! {
-                _ = accept_loop(listener, coordinator, config.sessions, config.limits, io) => {}
+                _ = accept_loop(listener, coordinator, sessions, config.limits, io) => {}
                 _ = stopped => {}
             }
         };
@@ -121,6 +125,15 @@ impl ServerGroup {
             }
         }
         Ok(ServerGroup { servers, arbiters, io: Some(io) })
+    }
+
+    /// Registers every game of the group in `registry` (labelled with its task file), so the
+    /// web view lists them; they stay there until the process ends.
+    pub fn register(&self, registry: &crate::registry::GameRegistry) -> Vec<u64> {
+        self.servers
+            .iter()
+            .map(|s| registry.register(s.game.task.origin.clone(), Some(s.addr.port()), &s.game))
+            .collect()
     }
 
     /// A group of servers already started on the current arbiter.

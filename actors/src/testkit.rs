@@ -41,11 +41,22 @@ impl TestGame {
 
     /// Starts a game with explicit settings and seed.
     pub async fn with_settings(settings: GameSettings, seed: i64) -> TestGame {
+        TestGame::with(settings, seed, false).await
+    }
+
+    /// Starts a game with explicit settings and seed, keeping metrics (as with `--http`).
+    pub async fn with_metrics(settings: GameSettings, seed: i64) -> TestGame {
+        TestGame::with(settings, seed, true).await
+    }
+
+    async fn with(settings: GameSettings, seed: i64, metrics: bool) -> TestGame {
         static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let trajectory_dir = std::env::temp_dir().join(format!("nsg-testkit-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&trajectory_dir);
-        let game = Game::start(GameConfig::new(settings, seed, trajectory_dir.clone()));
+        let mut config = GameConfig::new(settings, seed, trajectory_dir.clone());
+        config.metrics = metrics;
+        let game = Game::start(config);
         let (tx, events_rx) = mpsc::unbounded_channel();
         let events = Collector { tx }.start();
         game.subscribe(events.clone().recipient());

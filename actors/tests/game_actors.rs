@@ -258,7 +258,7 @@ fn hundreds_of_games_play_concurrently_on_all_cores() {
         task.attacker.max_steps = Some(20);
         task.defender.max_steps = Some(20);
         let report =
-            netsecgame_actors::bench::run_in_process(task, 300, 2, std::time::Duration::from_millis(1500)).await;
+            netsecgame_actors::bench::run_in_process(task, 300, 2, std::time::Duration::from_millis(1500), None).await;
         assert!(report.episodes >= 300, "{}", report.summary());
     });
 }

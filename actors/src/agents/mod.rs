@@ -21,11 +21,13 @@ pub struct PlayPlan {
     pub episodes: u64,
     /// Set to stop at the next episode boundary.
     pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Over TCP: wait this long before each action, so people can watch (the web view).
+    pub pace: Option<std::time::Duration>,
 }
 
 impl PlayPlan {
     pub fn new(name: impl Into<String>, episodes: u64) -> Self {
-        PlayPlan { name: name.into(), episodes, stop: None }
+        PlayPlan { name: name.into(), episodes, stop: None, pace: None }
     }
 
     fn should_stop(&self, played: u64) -> bool {

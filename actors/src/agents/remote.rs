@@ -22,6 +22,9 @@ pub async fn play_remote<A: Agent>(
         let (mut episode_return, mut steps) = (0.0, 0u64);
         loop {
             let action = agent.act(&obs);
+            if let Some(pace) = plan.pace {
+                tokio::time::sleep(pace).await;
+            }
             obs = client.step(&action).await?;
             episode_return += obs.reward;
             steps += 1;

@@ -5,15 +5,26 @@
 //!
 //! The referee queues agent inputs while a world or defender answer is outstanding, so each
 //! step is atomic with respect to every other request although the actor never blocks.
+//!
+//! Onlookers cost nothing unless they are there. Step records ([`Effect::StepDone`]) are
+//! turned on in the referee only while the game keeps metrics or has a watcher ([`Watch`]); the
+//! clock is read per step only with metrics; the stepped action is copied only for watchers;
+//! and watchers get events with `try_send`, so a slow one loses events (counted) instead of
+//! slowing the game or growing a queue.
 
 use super::defender::DefenderActor;
 use super::messages::*;
+use super::metrics::GameMetrics;
 use super::recorder::RecorderActor;
 use super::world::WorldActor;
 use actix::prelude::*;
-use netsecgame::game::{Effect, Input, Referee};
+use netsecgame::action::Action;
+use netsecgame::components::{ActionType, GameStatus};
+use netsecgame::game::{Effect, Input, Referee, WorldRequest};
 use netsecgame::world::AgentId;
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
 
 pub struct Coordinator {
     referee: Referee,
@@ -28,6 +39,16 @@ pub struct Coordinator {
     /// Why an agent is leaving, as its transport said, until the referee lets it go.
     leaving: HashMap<AgentId, LeaveReason>,
     subscribers: Vec<Recipient<GameEvent>>,
+    /// Live views: every event, steps included, best effort (see [`Watch`]).
+    watchers: Vec<Recipient<Watched>>,
+    /// Events offered to watchers so far (the last [`Watched::seq`]).
+    watch_seq: u64,
+    /// The action being stepped, kept for watchers (the referee steps one at a time).
+    stepping: Option<Action>,
+    /// Counters for operators, when the game keeps them.
+    metrics: Option<Arc<GameMetrics>>,
+    /// When each agent's pending game action arrived (with metrics only): step latency.
+    arrivals: HashMap<AgentId, Instant>,
     /// Reused effect buffer.
     effects: Vec<Effect>,
     /// [`Settle`] requests waiting for the game to be idle.
@@ -49,9 +70,17 @@ impl Coordinator {
         world: Addr<WorldActor>,
         defender: Option<Addr<DefenderActor>>,
         recorder: Addr<RecorderActor>,
+        metrics: Option<Arc<GameMetrics>>,
     ) -> Self {
+        let mut referee = referee;
+        referee.set_step_events(metrics.is_some());
         Coordinator {
             referee,
+            watchers: Vec::new(),
+            watch_seq: 0,
+            stepping: None,
+            metrics,
+            arrivals: HashMap::new(),
             world,
             defender,
             recorder,
@@ -69,11 +98,19 @@ impl Coordinator {
     /// Gives the referee one input and carries out what it says.
     fn feed(&mut self, input: Input, ctx: &mut Context<Self>) {
         let mut effects = std::mem::take(&mut self.effects);
+        let episode = self.referee.episode();
         self.referee.handle(input, &mut effects);
         for effect in effects.drain(..) {
             self.carry_out(effect, ctx);
         }
         self.effects = effects;
+        if self.referee.episode() != episode {
+            self.offer(GameEvent::EpisodeStarted { episode: self.referee.episode() });
+        }
+        if let Some(m) = &self.metrics {
+            GameMetrics::set(&m.connections, self.referee.connections() as u64);
+            GameMetrics::set(&m.episode, self.referee.episode());
+        }
         if !self.referee.is_busy() {
             for waiter in self.settling.drain(..) {
                 let _ = waiter.send(());
@@ -84,6 +121,9 @@ impl Coordinator {
     fn carry_out(&mut self, effect: Effect, ctx: &mut Context<Self>) {
         match effect {
             Effect::Reply { to, reply } => {
+                if reply.status() == GameStatus::BAD_REQUEST {
+                    self.bad_request(to, &reply);
+                }
                 if let Some(session) = self.sessions.get(&to) {
                     session.do_send(ToSession::Reply(reply));
                 }
@@ -96,6 +136,11 @@ impl Coordinator {
                 }
             }
             Effect::World(request) => {
+                if let WorldRequest::Step { action, .. } = &request {
+                    if !self.watchers.is_empty() {
+                        self.stepping = Some(action.clone());
+                    }
+                }
                 if request.expects_answer() {
                     let answer = self.world.send(ToWorld(request));
                     ctx.spawn(answer.into_actor(self).map(|res, act, ctx| act.answered(res, ctx)));
@@ -130,7 +175,13 @@ impl Coordinator {
                     ctx.spawn(written);
                 }
             }
-            Effect::EpisodeEnded(record) => self.publish(GameEvent::EpisodeEnded(record)),
+            Effect::EpisodeEnded(record) => {
+                if let Some(m) = &self.metrics {
+                    GameMetrics::add(&m.agent_episodes, 1);
+                }
+                self.publish(GameEvent::EpisodeEnded(record));
+            }
+            Effect::StepDone(record) => self.step_done(record),
             Effect::AgentJoined { id, name, role } => {
                 let peer = self.peers.get(&id).cloned().unwrap_or_default();
                 self.publish(GameEvent::Joined { id, name, role, peer });
@@ -148,6 +199,66 @@ impl Coordinator {
         self.subscribers.retain(|s| s.connected());
         for s in &self.subscribers {
             s.do_send(event.clone());
+        }
+        self.offer(event);
+    }
+
+    /// Hands an event to the watchers that have room for it; forgets the ones that are gone.
+    fn offer(&mut self, event: GameEvent) {
+        if self.watchers.is_empty() {
+            return;
+        }
+        self.watch_seq += 1;
+        let message = Watched { seq: self.watch_seq, event };
+        let mut gone = false;
+        for w in &self.watchers {
+            match w.try_send(message.clone()) {
+                Ok(()) => {}
+                Err(SendError::Full(_)) => {
+                    if let Some(m) = &self.metrics {
+                        GameMetrics::add(&m.watch_dropped, 1);
+                    }
+                }
+                Err(SendError::Closed(_)) => gone = true,
+            }
+        }
+        if gone {
+            self.watchers.retain(|w| w.connected());
+            self.update_step_events();
+        }
+    }
+
+    /// Step records are built while someone uses them: metrics or a watcher.
+    fn update_step_events(&mut self) {
+        self.referee.set_step_events(self.metrics.is_some() || !self.watchers.is_empty());
+    }
+
+    fn step_done(&mut self, record: netsecgame::game::StepRecord) {
+        if let Some(m) = &self.metrics {
+            GameMetrics::add(&m.steps, 1);
+            if record.detected {
+                GameMetrics::add(&m.detections, 1);
+            }
+            if let Some(arrived) = self.arrivals.remove(&record.agent) {
+                m.step_latency.observe(arrived.elapsed());
+            }
+        }
+        // A watcher that joined mid-step finds no copy of the action: it misses that one.
+        if let Some(action) = self.stepping.take() {
+            self.offer(GameEvent::Step(Arc::new(StepEvent { record, action })));
+        }
+    }
+
+    fn bad_request(&mut self, to: AgentId, reply: &netsecgame::protocol::Reply) {
+        if let Some(m) = &self.metrics {
+            GameMetrics::add(&m.bad_requests, 1);
+        }
+        if !self.watchers.is_empty() {
+            let message = match reply {
+                netsecgame::protocol::Reply::BadRequest { message } => message.clone(),
+                _ => "already joined".to_string(),
+            };
+            self.offer(GameEvent::BadRequest { id: to, message });
         }
     }
 
@@ -178,6 +289,9 @@ impl Handler<Connect> for Coordinator {
             Ok(id) => {
                 self.sessions.insert(id, msg.session);
                 self.peers.insert(id, msg.peer);
+                if let Some(m) = &self.metrics {
+                    GameMetrics::set(&m.connections, self.referee.connections() as u64);
+                }
                 Ok(id)
             }
             Err(refusal) => {
@@ -193,6 +307,11 @@ impl Handler<AgentRequest> for Coordinator {
     fn handle(&mut self, msg: AgentRequest, ctx: &mut Context<Self>) {
         if self.stopping {
             return;
+        }
+        if self.metrics.is_some()
+            && !matches!(msg.action.action_type, ActionType::JoinGame | ActionType::QuitGame | ActionType::ResetGame)
+        {
+            self.arrivals.insert(msg.id, Instant::now());
         }
         self.feed(Input::Request { id: msg.id, action: msg.action }, ctx);
     }
@@ -215,6 +334,50 @@ impl Handler<Subscribe> for Coordinator {
     type Result = ();
     fn handle(&mut self, msg: Subscribe, _: &mut Context<Self>) {
         self.subscribers.push(msg.0);
+    }
+}
+
+impl Handler<Watch> for Coordinator {
+    type Result = ();
+    fn handle(&mut self, msg: Watch, _: &mut Context<Self>) {
+        self.watchers.push(msg.0);
+        self.update_step_events();
+    }
+}
+
+impl Handler<ViewSnapshot> for Coordinator {
+    type Result = ResponseActFuture<Self, GameView>;
+    fn handle(&mut self, _: ViewSnapshot, _: &mut Context<Self>) -> Self::Result {
+        let view = GameView {
+            episode: self.referee.episode(),
+            connections: self.referee.connections(),
+            players: self
+                .referee
+                .player_views()
+                .map(|p| PlayerState {
+                    id: p.id,
+                    name: p.name.to_string(),
+                    role: p.role,
+                    state: p.state.clone(),
+                    status: p.episode.status,
+                    steps: p.episode.steps,
+                    episode_return: p.episode.episode_return,
+                    detected: p.episode.detected,
+                    ended: p.episode.ended,
+                    blocks: p.episode.blocks,
+                    false_positives: p.episode.false_positives,
+                })
+                .collect(),
+            addresses: None,
+            watch_seq: self.watch_seq,
+        };
+        if !self.referee.settings().task.use_dynamic_addresses {
+            return Box::pin(fut::ready(view));
+        }
+        // The world moves addresses at resets; it alone knows the current ones. It answers
+        // in order, so these are the addresses of the episode the states belong to (or newer).
+        let asked = self.world.send(Addresses);
+        Box::pin(asked.into_actor(self).map(move |answer, _, _| GameView { addresses: answer.ok(), ..view }))
     }
 }
 

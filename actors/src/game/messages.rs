@@ -5,7 +5,7 @@
 
 use actix::prelude::*;
 use netsecgame::action::Action;
-use netsecgame::game::{DefenderRequest, EpisodeRecord, Input, WorldRequest};
+use netsecgame::game::{DefenderRequest, EpisodeRecord, Input, StepRecord, WorldRequest};
 use netsecgame::protocol::Reply;
 use netsecgame::trajectory::Trajectory;
 use netsecgame::world::AgentId;
@@ -86,7 +86,8 @@ impl std::fmt::Display for LeaveReason {
 #[rtype(result = "()")]
 pub struct Subscribe(pub Recipient<GameEvent>);
 
-/// What a game tells its subscribers (tournament referees, statistics).
+/// What a game tells its subscribers (tournament referees, statistics) and watchers (live
+/// views). `Step` and `BadRequest` go to watchers only.
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "()")]
 pub enum GameEvent {
@@ -96,7 +97,81 @@ pub enum GameEvent {
     EpisodeEnded(EpisodeRecord),
     /// A joined agent left.
     Left { id: AgentId, name: String, peer: String, reason: LeaveReason },
+    /// A game action was processed (watchers only).
+    Step(Arc<StepEvent>),
+    /// A request was answered with BAD_REQUEST (watchers only).
+    BadRequest { id: AgentId, message: String },
+    /// A new episode started: every agent has a new state (watchers only).
+    EpisodeStarted { episode: u64 },
 }
+
+/// A processed game action: the referee's record of it and the action itself.
+#[derive(Debug)]
+pub struct StepEvent {
+    pub record: StepRecord,
+    pub action: Action,
+}
+
+/// Anyone -> coordinator: send every [`GameEvent`], steps included, to this recipient while
+/// it lives. Unlike [`Subscribe`], delivery is best effort: an event the watcher's mailbox
+/// has no room for is dropped (and counted), so a slow watcher never holds up the game nor
+/// makes it buffer without bound. [`Watched::seq`] numbers every event, so a watcher can tell
+/// that it missed some and catch up with a [`ViewSnapshot`]. A game with no watcher builds no
+/// step events at all.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Watch(pub Recipient<Watched>);
+
+/// Coordinator -> watcher: one event and its number (1, 2, ... per game, dropped ones included).
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct Watched {
+    pub seq: u64,
+    pub event: GameEvent,
+}
+
+/// Anyone -> coordinator: every joined agent's state and episode now, for live views.
+/// Read-only, like [`Snapshot`].
+#[derive(Message)]
+#[rtype(result = "GameView")]
+pub struct ViewSnapshot;
+
+/// What a game looks like to onlookers.
+#[derive(Debug, Clone, Default)]
+pub struct GameView {
+    /// The number of the current episode (0 for the first).
+    pub episode: u64,
+    /// Open connections, joined or not.
+    pub connections: usize,
+    pub players: Vec<PlayerState>,
+    /// The world's current addresses (in the scenario's IP order) and networks, when the task
+    /// moves them between episodes (`use_dynamic_addresses`); None: the scenario's own.
+    pub addresses: Option<(Vec<netsecgame::components::Ip>, Vec<netsecgame::components::Network>)>,
+    /// The number of the last event sent to watchers when this view was taken.
+    pub watch_seq: u64,
+}
+
+/// A joined agent and its current episode.
+#[derive(Debug, Clone)]
+pub struct PlayerState {
+    pub id: AgentId,
+    pub name: String,
+    pub role: netsecgame::components::AgentRole,
+    pub state: Arc<netsecgame::components::GameState>,
+    pub status: netsecgame::components::AgentStatus,
+    pub steps: u64,
+    pub episode_return: f64,
+    pub detected: bool,
+    pub ended: bool,
+    pub blocks: u32,
+    pub false_positives: i64,
+}
+
+/// Coordinator -> world: the current addresses and networks (for live views of tasks with
+/// dynamic addresses).
+#[derive(Message)]
+#[rtype(result = "(Vec<netsecgame::components::Ip>, Vec<netsecgame::components::Network>)")]
+pub struct Addresses;
 
 /// Anyone -> coordinator: stop the game (its world, defender and recorder go with it).
 /// Connected agents are told to close.

@@ -5,6 +5,7 @@
 pub mod coordinator;
 pub mod defender;
 pub mod messages;
+pub mod metrics;
 pub mod recorder;
 pub mod world;
 
@@ -14,9 +15,11 @@ use defender::DefenderActor;
 use messages::{Flush, Shutdown, Subscribe};
 use netsecgame::defender::GlobalDefender;
 use netsecgame::game::{GameSettings, Referee};
+use netsecgame::task::TaskConfig;
 use netsecgame::world::World;
 use recorder::RecorderActor;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 pub use messages::GameEvent;
 
@@ -31,11 +34,14 @@ pub struct GameConfig {
     /// The arbiter file I/O runs on, shared by many games. None: a thread of this game's own
     /// is started when the task saves trajectories.
     pub io: Option<ArbiterHandle>,
+    /// Keep [`metrics::GameMetrics`] (the web view's `/metrics`); off, the game reads no clock
+    /// per step.
+    pub metrics: bool,
 }
 
 impl GameConfig {
     pub fn new(settings: GameSettings, seed: i64, trajectory_dir: PathBuf) -> Self {
-        GameConfig { settings, seed, trajectory_dir, io: None }
+        GameConfig { settings, seed, trajectory_dir, io: None, metrics: false }
     }
 }
 
@@ -44,6 +50,9 @@ impl GameConfig {
 pub struct Game {
     pub coordinator: Addr<Coordinator>,
     pub recorder: Addr<RecorderActor>,
+    pub task: Arc<TaskConfig>,
+    /// The game's counters, when its config asked for them.
+    pub metrics: Option<Arc<metrics::GameMetrics>>,
 }
 
 impl Game {
@@ -60,8 +69,10 @@ impl Game {
             (Some(io), true) => RecorderActor::start_in_arbiter(io, |_| RecorderActor::new(dir)),
             (None, true) => RecorderActor::start_in_arbiter(&Arbiter::new().handle(), |_| RecorderActor::new(dir)),
         };
-        let coordinator = Coordinator::new(Referee::new(config.settings), world, defender, recorder.clone()).start();
-        Game { coordinator, recorder }
+        let metrics = config.metrics.then(|| Arc::new(metrics::GameMetrics::default()));
+        let coordinator =
+            Coordinator::new(Referee::new(config.settings), world, defender, recorder.clone(), metrics.clone()).start();
+        Game { coordinator, recorder, task, metrics }
     }
 
     /// Starts a game on another arbiter (thread) and returns once it runs.
@@ -71,6 +82,12 @@ impl Game {
             let _ = tx.send(Game::start(config));
         });
         rx.await.ok()
+    }
+
+    /// Sends this game's events, steps included, to `to` while it has room for them (see
+    /// [`messages::Watch`]).
+    pub fn watch(&self, to: Recipient<messages::Watched>) {
+        self.coordinator.do_send(messages::Watch(to));
     }
 
     /// Sends this game's events (finished episodes) to `to`.

@@ -56,6 +56,9 @@ pub struct SessionSettings {
     /// A label for this connection's transport in events and logs (e.g. a tournament
     /// entrant's name); the peer address is appended.
     pub label: Option<String>,
+    /// The game's counters: requests this session answers as malformed count as bad requests
+    /// (the game counts the ones it refuses itself).
+    pub metrics: Option<std::sync::Arc<crate::game::metrics::GameMetrics>>,
 }
 
 /// Default cap on unsent replies per connection: 1 MiB.
@@ -74,6 +77,7 @@ impl Default for SessionSettings {
             close_grace: Duration::from_secs(5),
             max_bad_requests: None,
             label: None,
+            metrics: None,
         }
     }
 }
@@ -240,6 +244,7 @@ impl TcpSession {
         let action = match frame {
             Frame::Request(bytes) | Frame::Garbage(bytes) => Action::from_json_bytes(&bytes),
             Frame::TooLarge { limit } => {
+                self.count_bad_request();
                 self.send(&Reply::bad_request(format!("{MALFORMED} (request exceeds {limit} bytes)")));
                 return;
             }
@@ -247,6 +252,7 @@ impl TcpSession {
         match (action.and_then(|a| a.check_required().map(|_| a)), self.id) {
             (Err(e), _) => {
                 tracing::debug!("from {}:{}: malformed request: {e}", self.peer_ip, self.peer_port);
+                self.count_bad_request();
                 self.send(&Reply::malformed(e));
             }
             (Ok(action), Some(id)) => {
@@ -255,7 +261,16 @@ impl TcpSession {
                 self.awaiting = true;
                 self.coordinator.do_send(AgentRequest { id, action });
             }
-            (Ok(_), None) => self.send(&Reply::bad_request("The connection was not admitted.")),
+            (Ok(_), None) => {
+                self.count_bad_request();
+                self.send(&Reply::bad_request("The connection was not admitted."));
+            }
+        }
+    }
+
+    fn count_bad_request(&self) {
+        if let Some(m) = &self.settings.metrics {
+            crate::game::metrics::GameMetrics::add(&m.bad_requests, 1);
         }
     }
 
