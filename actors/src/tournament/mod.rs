@@ -7,13 +7,15 @@
 //! * [`process`]: external entrants as process groups;
 //! * [`store`]: the append-only SQLite log that makes a run resumable and mergeable;
 //! * [`ratings`] and [`report`]: results recomputed from the log alone;
-//! * [`progress`]: a bar or plain lines.
+//! * [`progress`]: a bar or plain lines;
+//! * [`live`]: progress and results for the web view, when a run has one.
 //!
 //! [`run`] plays the matches of a schedule (or a shard of it) that the store does not have
 //! yet, up to `parallel` at once, each on one of the process's arbiters (one per core), and
 //! writes every finished episode and match to the store as it finishes.
 
 pub mod config;
+pub mod live;
 pub mod play;
 pub mod process;
 pub mod progress;
@@ -44,6 +46,9 @@ pub struct RunOptions {
     /// Override the file's `parallel`.
     pub parallel: Option<usize>,
     pub quiet: bool,
+    /// Progress and results for the web view; each match's game is registered there while it
+    /// runs (and keeps metrics).
+    pub live: Option<live::LiveTournament>,
 }
 
 /// What a run did.
@@ -88,6 +93,15 @@ pub async fn run(t: Tournament, options: &RunOptions) -> Result<RunSummary, Stor
     let resumed = mine.iter().filter(|m| finished.contains(&m.index)).count();
     let todo: Vec<schedule::Match> = mine.into_iter().filter(|m| !finished.contains(&m.index)).collect();
     let mut progress = progress::Progress::new(todo.len(), options.quiet);
+    let live = options.live.clone();
+    if let Some(live) = &live {
+        let shard = format!("{}/{}", options.shard.index, options.shard.count);
+        live.begin(&t, shard, resumed + todo.len(), resumed);
+        if resumed > 0 {
+            live.results(ratings::compute(&store.contents()?));
+        }
+    }
+    let mut computed = std::time::Instant::now();
     if resumed > 0 || discarded > 0 {
         progress.note(&format!(
             "resuming {}: {resumed} matches already played, {discarded} episodes of unfinished matches discarded",
@@ -114,7 +128,11 @@ pub async fn run(t: Tournament, options: &RunOptions) -> Result<RunSummary, Stor
                 io: io.handle(),
                 out: options.out.clone(),
                 episodes: episodes_tx.clone(),
+                live: live.clone(),
             };
+            if let Some(live) = &live {
+                live.match_started(&tournament, &m, started.elapsed().as_secs_f64());
+            }
             running.spawn_local(async move { play_match(&m, &ctx).await });
             next += 1;
         }
@@ -131,15 +149,33 @@ pub async fn run(t: Tournament, options: &RunOptions) -> Result<RunSummary, Stor
                 summary.played += 1;
                 summary.forfeits += result.forfeits.len();
                 progress.match_done(&result);
+                if let Some(live) = &live {
+                    live.match_finished(&result, started.elapsed().as_secs_f64());
+                }
             }
-            Some(row) = episodes_rx.recv() => pending.push(row),
+            Some(row) = episodes_rx.recv() => {
+                if let Some(live) = &live {
+                    live.episode(row.match_id);
+                }
+                pending.push(row);
+            }
             _ = flush.tick() => {
                 store.add_episodes(&pending)?;
                 pending.clear();
+                if let Some(live) = &live {
+                    if live.snapshot().results_stale && computed.elapsed() >= live::RECOMPUTE_EVERY {
+                        live.results(ratings::compute(&store.contents()?));
+                        computed = std::time::Instant::now();
+                    }
+                }
             }
         }
     }
     progress.finish();
+    if let Some(live) = &live {
+        live.results(ratings::compute(&store.contents()?));
+        live.finish(started.elapsed().as_secs_f64());
+    }
     for a in arbiters {
         a.stop();
     }

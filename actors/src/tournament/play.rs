@@ -46,6 +46,8 @@ pub struct MatchContext {
     pub out: PathBuf,
     /// Where finished episodes go, as they finish.
     pub episodes: mpsc::UnboundedSender<EpisodeRow>,
+    /// The run's live view: the match's game is registered there while it runs.
+    pub live: Option<super::live::LiveTournament>,
 }
 
 /// How a match went.
@@ -114,11 +116,19 @@ pub async fn play_match(m: &Match, ctx: &MatchContext) -> MatchResult {
     settings.max_agents = seats.len() + 2;
     let mut config = GameConfig::new(settings, m.seed, ctx.out.join("trajectories").join(format!("match-{}", m.index)));
     config.io = Some(ctx.io.clone());
+    config.metrics = ctx.live.is_some();
     let (tx, mut events) = mpsc::unbounded_channel();
     let Some(game) = Game::start_on(&ctx.arbiter, config).await else {
         return finish(m, t, started, seats, Some("the game could not start".into()));
     };
     game.subscribe(Tap(tx.clone()).start().recipient());
+    let registered = ctx.live.as_ref().map(|live| {
+        let names: Vec<&str> = seats.iter().map(|(_, s)| s.entrant.name.as_str()).collect();
+        let label = format!("match {}: {} on {} (seed {})", m.index, names.join(" vs "), task.label, m.seed);
+        let id = live.registry.register(label, None, &game);
+        live.match_game(m.index, id);
+        (live, id)
+    });
 
     // External entrants: a port each, then their programs.
     let mut stops: Vec<oneshot::Sender<()>> = Vec::new();
@@ -150,6 +160,7 @@ pub async fn play_match(m: &Match, ctx: &MatchContext) -> MatchResult {
                     join_timeout: Some(t.limits.join),
                     max_bad_requests: Some(MAX_BAD_REQUESTS),
                     label: Some(seat.label.clone()),
+                    metrics: game.metrics.clone(),
                     ..SessionSettings::default()
                 };
                 let limits = ConnectionLimits { max_per_ip: 0, max_connections: 1 };
@@ -232,6 +243,9 @@ pub async fn play_match(m: &Match, ctx: &MatchContext) -> MatchResult {
     // with their process groups, and the ports close.
     // The game writes its open episodes and stops once they are with the recorder; then every
     // trajectory of the match is on disk before the match counts as finished.
+    if let Some((live, id)) = registered {
+        live.registry.remove(id);
+    }
     let _ = game.coordinator.send(Stop).await;
     while game.coordinator.connected() {
         actix_rt::time::sleep(Duration::from_millis(2)).await;
@@ -302,6 +316,8 @@ fn handle_event(
             seat.episodes += 1;
             *recorded += 1;
         }
+        // Watchers' events; a subscriber never gets them.
+        MatchEvent::Game(GameEvent::Step(_) | GameEvent::BadRequest { .. } | GameEvent::EpisodeStarted { .. }) => {}
         MatchEvent::Game(GameEvent::Left { id, reason, .. }) => {
             let Some(&k) = ids.get(&id) else { return };
             let seat = &mut seats[k].1;
