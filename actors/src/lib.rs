@@ -7,6 +7,7 @@
 //! * [`server`]: serving a game on a port; [`testkit`]: a game inside a test, no ports.
 //! * [`tournament`], [`bench`]: built on the above.
 //! * [`analyze`]: statistics, charts and the gameplay graph of recorded trajectory files.
+//! * [`web`]: the web view (`--http`): live games, tournaments, replays, metrics.
 
 pub mod agents;
 pub mod analyze;
@@ -18,3 +19,4 @@ pub mod server;
 pub mod testkit;
 pub mod tournament;
 pub mod transports;
+pub mod web;
