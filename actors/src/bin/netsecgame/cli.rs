@@ -36,6 +36,9 @@ pub enum Command {
     },
     /// Statistics, charts and the gameplay graph of trajectory files (several: compared side by side).
     Analyze(AnalyzeArgs),
+    /// Connect a built-in agent to a server and play (try a server, or watch an agent play in
+    /// the web view).
+    Play(PlayArgs),
     /// Check that a server answers (exit 0) or not (exit 1); for container health checks.
     Health {
         /// The server's address.
@@ -80,6 +83,20 @@ pub struct TournamentRunArgs {
     /// No progress on stderr.
     #[arg(long)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub http: HttpArgs,
+}
+
+/// The web view's flags (`serve`, `tournament`, `bench`).
+#[derive(Args, Clone)]
+pub struct HttpArgs {
+    /// Serve the web view (live games, tournament, replays, /metrics) on this address: PORT,
+    /// :PORT or HOST:PORT; a bare port binds 127.0.0.1. Off unless given.
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<String>,
+    /// Largest trajectory file the web view's replay accepts, in MiB.
+    #[arg(long = "http_max_upload_mb", alias = "http-max-upload-mb", default_value_t = 256, value_name = "MIB")]
+    pub http_max_upload_mb: usize,
 }
 
 #[derive(Subcommand)]
@@ -133,6 +150,35 @@ pub struct BenchArgs {
     /// TCP: extra threads for the in-process server's connections (0: the game's thread).
     #[arg(long = "io_threads", alias = "io-threads", default_value_t = 0)]
     pub io_threads: usize,
+    /// Serve the web view over the bench's games (in-process, or the in-process TCP server),
+    /// to measure what it costs.
+    #[command(flatten)]
+    pub http: HttpArgs,
+}
+
+#[derive(Args)]
+pub struct PlayArgs {
+    #[arg(
+        long,
+        default_value = "scripted_attacker",
+        help = "The built-in agent: random_attacker, scripted_attacker, random_defender, log_defender or benign."
+    )]
+    pub agent: String,
+    /// The server's address.
+    #[arg(long, default_value = "127.0.0.1:9000")]
+    pub addr: String,
+    /// Episodes to play (a reset between them).
+    #[arg(long, default_value_t = 1)]
+    pub episodes: u64,
+    /// Milliseconds to wait before each action (0: as fast as the server answers).
+    #[arg(long = "delay_ms", alias = "delay-ms", default_value_t = 0)]
+    pub delay_ms: u64,
+    /// The name to join with (default: the agent's).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Seed of the agent's own choices.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }
 
 #[derive(Args)]
@@ -233,6 +279,8 @@ pub struct ServeArgs {
     /// Extra threads for connection I/O (0: sessions share the game's thread).
     #[arg(long = "io_threads", alias = "io-threads", default_value_t = 0)]
     pub io_threads: usize,
+    #[command(flatten)]
+    pub http: HttpArgs,
 }
 
 #[derive(Args)]

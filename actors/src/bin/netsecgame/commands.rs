@@ -1,15 +1,18 @@
 //! The commands behind the CLI. Each returns `Ok(exit code)` or an error with its context;
 //! `main` prints the error once.
 
-use crate::cli::{BenchArgs, GenerateArgs, ServeArgs, TournamentArgs, TournamentCommand};
+use crate::cli::{BenchArgs, GenerateArgs, HttpArgs, PlayArgs, ServeArgs, TournamentArgs, TournamentCommand};
 use crate::logging;
 use anyhow::{bail, Context, Result};
 use netsecgame::game::GameSettings;
 use netsecgame::scenario::Topology;
 use netsecgame::task::TaskConfig;
 use netsecgame_actors::game::GameConfig;
+use netsecgame_actors::registry::GameRegistry;
 use netsecgame_actors::server::{Server, ServerConfig, ServerGroup, ServerHandle};
+use netsecgame_actors::tournament::live::LiveTournament;
 use netsecgame_actors::transports::tcp::{ConnectionLimits, SessionSettings};
+use netsecgame_actors::web::{WebConfig, WebServer, WebState};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -38,12 +41,24 @@ fn load_tasks(path: &Option<std::path::PathBuf>) -> Result<Vec<Arc<TaskConfig>>>
     files.iter().map(|f| Ok(Arc::new(TaskConfig::load(f)?))).collect()
 }
 
+/// The web view's address (`--http`), checked, if the view is on.
+fn http_addr(args: &HttpArgs) -> Result<Option<String>> {
+    args.http.as_deref().map(netsecgame_actors::web::parse_addr).transpose().map_err(|e| anyhow::anyhow!("--http: {e}"))
+}
+
+/// Starts the web view on `addr` (inside an actix system).
+async fn start_web(addr: &str, args: &HttpArgs, state: impl FnOnce(WebConfig) -> WebState) -> Result<WebServer> {
+    let config = WebConfig { max_upload: args.http_max_upload_mb.max(1) << 20, ..WebConfig::default() };
+    WebServer::start(addr, state(config)).await.with_context(|| format!("cannot serve the web view on {addr}"))
+}
+
 fn secs(n: u64) -> Option<Duration> {
     (n > 0).then(|| Duration::from_secs(n))
 }
 
 pub fn serve(args: ServeArgs) -> Result<ExitCode> {
     let log_file = logging::init(&args.debug_level);
+    let http = http_addr(&args.http)?;
     let tasks = load_tasks(&args.task_config)?;
     let games = tasks.len() * args.games.max(1);
     anyhow::ensure!(
@@ -75,9 +90,12 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
             // With several games, each writes its trajectories to a folder of its own.
             let dir =
                 if games == 1 { args.trajectory_dir.clone() } else { args.trajectory_dir.join(format!("game-{port}")) };
+            let mut game = GameConfig::new(settings, args.seed, dir);
+            // The view's counters (`/metrics`); without it, a game reads no clock per step.
+            game.metrics = http.is_some();
             configs.push(ServerConfig {
                 bind: format!("{}:{port}", args.game_host),
-                game: GameConfig::new(settings, args.seed, dir),
+                game,
                 sessions: sessions.clone(),
                 limits: ConnectionLimits { max_per_ip: args.max_per_ip, ..ConnectionLimits::default() },
                 io_threads: args.io_threads,
@@ -92,6 +110,20 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
             ServerGroup::of(vec![server])
         } else {
             ServerGroup::start(configs, netsecgame_actors::bench::cores()).await.context("cannot listen")?
+        };
+        let web = match &http {
+            Some(addr) => {
+                let registry = GameRegistry::new();
+                group.register(&registry);
+                match start_web(addr, &args.http, |c| WebState::new(registry, None, c)).await {
+                    Ok(web) => Some(web),
+                    Err(e) => {
+                        group.stop().await;
+                        return Err(e);
+                    }
+                }
+            }
+            None => None,
         };
         // Only now, with the ports ours, is the log file touched (and appended to).
         let log_name = format!("netsecgame-{}.log", group.servers[0].addr.port());
@@ -109,7 +141,13 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
                 task.required_players
             );
         }
+        if let Some(web) = &web {
+            tracing::info!("web view on http://{}/ (metrics on /metrics)", web.addr);
+        }
         wait_for_signal().await;
+        if let Some(web) = web {
+            web.stop().await;
+        }
         tracing::info!("shutting down: saving open episodes");
         let saved = group.stop().await;
         tracing::info!("saved {saved} open episode(s); bye");
@@ -234,6 +272,7 @@ pub fn tournament(args: TournamentArgs) -> Result<ExitCode> {
         None => {}
     }
     let args = args.run;
+    let http = http_addr(&args.http)?;
     let mut t = Tournament::load(&args.config)?;
     if let Some(e) = args.episodes {
         anyhow::ensure!(e > 0, "--episodes must be at least 1");
@@ -250,35 +289,81 @@ pub fn tournament(args: TournamentArgs) -> Result<ExitCode> {
             args.out.join(format!("shard-{}-of-{}.sqlite", shard.index, shard.count))
         }
     });
-    let options =
-        RunOptions { store: store.clone(), out: args.out.clone(), shard, parallel: args.parallel, quiet: args.quiet };
-    let summary = actix_rt::System::new().block_on(tournament::run(t, &options))?;
-    let table = tournament::report(&store, &args.out).map_err(|e| anyhow::anyhow!("{e}"))?;
-    print!("{table}");
-    if !args.quiet {
-        eprintln!(
-            "{} matches played in {:.1} s ({} already in the store), {} forfeits; store {}, outputs in {}",
-            summary.played,
-            summary.seconds,
-            summary.resumed,
-            summary.forfeits,
-            store.display(),
-            args.out.display()
-        );
-    }
+    let live = http.as_ref().map(|_| LiveTournament::new(GameRegistry::new()));
+    let options = RunOptions {
+        store: store.clone(),
+        out: args.out.clone(),
+        shard,
+        parallel: args.parallel,
+        quiet: args.quiet,
+        live: live.clone(),
+    };
+    actix_rt::System::new().block_on(async {
+        let web = match (&http, &live) {
+            (Some(addr), Some(live)) => {
+                let (registry, live) = (live.registry.clone(), live.clone());
+                let web = start_web(addr, &args.http, |c| WebState::new(registry, Some(live), c)).await?;
+                eprintln!("web view: http://{}/tournament", web.addr);
+                Some(web)
+            }
+            _ => None,
+        };
+        let summary = tournament::run(t, &options).await?;
+        let table = tournament::report(&store, &args.out).map_err(|e| anyhow::anyhow!("{e}"))?;
+        print!("{table}");
+        if !args.quiet {
+            eprintln!(
+                "{} matches played in {:.1} s ({} already in the store), {} forfeits; store {}, outputs in {}",
+                summary.played,
+                summary.seconds,
+                summary.resumed,
+                summary.forfeits,
+                store.display(),
+                args.out.display()
+            );
+        }
+        if let Some(web) = web {
+            // The final standings stay on view until the user is done with them.
+            eprintln!("tournament finished; the web view stays up at http://{}/tournament until Ctrl-C", web.addr);
+            wait_for_signal().await;
+            web.stop().await;
+        }
+        Ok::<(), anyhow::Error>(())
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn bench(args: BenchArgs) -> Result<ExitCode> {
     use netsecgame_actors::bench;
     let seconds = Duration::from_secs_f64(args.seconds.max(0.1));
+    let http = http_addr(&args.http)?;
     if args.in_process {
         let task = bench::in_process_task(&args.scenario)?;
         let threads = args.threads.unwrap_or_else(bench::cores);
-        let report = actix_rt::System::new().block_on(bench::run_in_process(task, args.games.max(1), threads, seconds));
+        let report = actix_rt::System::new().block_on(async {
+            let registry = http.as_ref().map(|_| GameRegistry::new());
+            let web = match (&http, &registry) {
+                (Some(addr), Some(registry)) => {
+                    let registry = registry.clone();
+                    let web = start_web(addr, &args.http, |c| WebState::new(registry, None, c)).await?;
+                    eprintln!("web view: http://{}/", web.addr);
+                    Some(web)
+                }
+                _ => None,
+            };
+            let report = bench::run_in_process(task, args.games.max(1), threads, seconds, registry).await;
+            if let Some(web) = web {
+                web.stop().await;
+            }
+            Ok::<_, anyhow::Error>(report)
+        })?;
         println!("{}", report.summary());
         return Ok(ExitCode::SUCCESS);
     }
+    anyhow::ensure!(
+        http.is_none(),
+        "--http watches in-process bench games (--in_process); over TCP, start `netsecgame serve --http ADDR` and bench it with --addr"
+    );
     for &agents in &args.agents {
         let server = match args.addr {
             Some(_) => None,
@@ -352,6 +437,43 @@ pub fn scenario_generate(args: GenerateArgs) -> Result<ExitCode> {
         println!("{}: the task (exfiltrate {} from {} to {})", task_path.display(), g.target.2, g.target.0, g.cc);
     }
     println!("generated and validated in {:.2} s", started.elapsed().as_secs_f64());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints each finished episode of `play`.
+struct EpisodePrinter;
+
+impl actix::Actor for EpisodePrinter {
+    type Context = actix::Context<Self>;
+}
+
+impl actix::Handler<netsecgame_actors::agents::EpisodeSeen> for EpisodePrinter {
+    type Result = ();
+    fn handle(&mut self, e: netsecgame_actors::agents::EpisodeSeen, _: &mut Self::Context) {
+        let end = e.end_reason.map_or("no end reason", |s| s.name());
+        println!("{}: {end} after {} steps, return {}", e.name, e.steps, e.episode_return);
+    }
+}
+
+pub fn play(args: PlayArgs) -> Result<ExitCode> {
+    use actix::Actor;
+    use netsecgame_actors::agents::{play_remote, PlayPlan, Reports};
+    let kind = netsecgame::agents::BuiltinAgent::parse(&args.agent).with_context(|| {
+        format!("unknown agent `{}` (one of {})", args.agent, netsecgame::agents::BuiltinAgent::names())
+    })?;
+    let addr: std::net::SocketAddr = std::net::ToSocketAddrs::to_socket_addrs(&args.addr)
+        .ok()
+        .and_then(|mut a| a.next())
+        .with_context(|| format!("bad address {}", args.addr))?;
+    let mut plan = PlayPlan::new(args.name.clone().unwrap_or_else(|| kind.name().to_string()), args.episodes.max(1));
+    plan.pace = (args.delay_ms > 0).then(|| Duration::from_millis(args.delay_ms));
+    let played = actix_rt::System::new().block_on(async move {
+        let reports = Reports { episodes: Some(EpisodePrinter.start().recipient()), stopped: None };
+        let mut agent = kind.create(args.seed);
+        play_remote(&mut agent, addr, &plan, &reports).await
+    });
+    let played = played.with_context(|| format!("playing against {addr} failed"))?;
+    println!("played {played} episode(s) against {addr}");
     Ok(ExitCode::SUCCESS)
 }
 

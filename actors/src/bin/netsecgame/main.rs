@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Scenario { command: ScenarioCommand::Generate(args) }) => commands::scenario_generate(args),
         Some(Command::Health { addr, timeout }) => commands::health(&addr, timeout),
+        Some(Command::Play(args)) => commands::play(args),
         Some(Command::Analyze(args)) => analyze::run(args),
     };
     match result {
