@@ -2,6 +2,8 @@
 //! with raw bytes, as any client would.
 #![allow(dead_code)]
 
+pub mod webdriver;
+
 use netsecgame::game::GameSettings;
 use netsecgame::pyjson::to_py_json;
 use netsecgame::task::TaskConfig;
