@@ -29,11 +29,12 @@ COPY tasks /netsecgame/tasks
 # Upstream's image reads its task from /netsecgame/netsecenv_conf.yaml; mount yours there.
 COPY tasks/default.yaml /netsecgame/netsecenv_conf.yaml
 RUN mkdir -p /netsecgame/logs && chown -R netsecgame:netsecgame /netsecgame
-EXPOSE 9000
+# 9000: the game; 8080: the web view (watch agents play, /metrics).
+EXPOSE 9000 8080
 # `netsecgame health` connects and checks that the server answers (the image has no curl).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=5s --retries=3 \
   CMD ["netsecgame", "health", "--addr", "127.0.0.1:9000", "--timeout", "3"]
 # The entrypoint drops root for the `netsecgame` user (after making a mounted logs folder
 # writable) and execs the server, which is then PID 1 and handles SIGTERM/SIGINT itself.
 ENTRYPOINT ["docker-entrypoint.sh"]
-CMD ["serve", "--game_host", "0.0.0.0", "--game_port", "9000", "--task_config", "netsecenv_conf.yaml", "--log_dir", "logs", "--trajectory_dir", "logs/trajectories"]
+CMD ["serve", "--game_host", "0.0.0.0", "--game_port", "9000", "--task_config", "netsecenv_conf.yaml", "--log_dir", "logs", "--trajectory_dir", "logs/trajectories", "--http", "0.0.0.0:8080"]

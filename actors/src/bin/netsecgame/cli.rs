@@ -97,6 +97,10 @@ pub struct HttpArgs {
     /// Largest trajectory file the web view's replay accepts, in MiB.
     #[arg(long = "http_max_upload_mb", alias = "http-max-upload-mb", default_value_t = 256, value_name = "MIB")]
     pub http_max_upload_mb: usize,
+    /// How often each page's live stream looks for changes, in milliseconds (at most this
+    /// many updates per second and page; changes in between are sent together).
+    #[arg(long = "http_tick_ms", alias = "http-tick-ms", default_value_t = 200, value_name = "MS")]
+    pub http_tick_ms: u64,
 }
 
 #[derive(Subcommand)]

@@ -48,7 +48,10 @@ fn http_addr(args: &HttpArgs) -> Result<Option<String>> {
 
 /// Starts the web view on `addr` (inside an actix system).
 async fn start_web(addr: &str, args: &HttpArgs, state: impl FnOnce(WebConfig) -> WebState) -> Result<WebServer> {
-    let config = WebConfig { max_upload: args.http_max_upload_mb.max(1) << 20, ..WebConfig::default() };
+    let config = WebConfig {
+        max_upload: args.http_max_upload_mb.max(1) << 20,
+        tick: Duration::from_millis(args.http_tick_ms.max(10)),
+    };
     WebServer::start(addr, state(config)).await.with_context(|| format!("cannot serve the web view on {addr}"))
 }
 
