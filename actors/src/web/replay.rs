@@ -50,7 +50,7 @@ pub enum ReplayError {
 
 /// A scratch folder holding one upload, removed when dropped.
 pub struct Scratch {
-    dir: PathBuf,
+    pub dir: PathBuf,
     pub file: PathBuf,
 }
 
@@ -241,10 +241,11 @@ fn analysis(path: &Path) -> Value {
     let summary = report::summary_json(&a, &stats, &[], json!({}));
     let text = report::text(&a, &stats);
     let mut svgs = serde_json::Map::new();
-    if let (Some(f), Some(dir)) = (a.files.first(), path.parent()) {
+    // The chart writers write files: into a scratch folder of their own, gone with it.
+    if let (Some(f), Ok(scratch)) = (a.files.first(), Scratch::new(None)) {
         let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        let per_step = dir.join("actions_per_step.svg");
-        let flow = dir.join("action_flow.svg");
+        let per_step = scratch.dir.join("actions_per_step.svg");
+        let flow = scratch.dir.join("action_flow.svg");
         if charts::actions_per_step(&per_step, &f.steps, &format!("Action types per step — {name}"), 100).is_ok() {
             svgs.insert("actions_per_step".into(), json!(std::fs::read_to_string(&per_step).ok()));
         }
@@ -265,6 +266,8 @@ mod tests {
 
     #[test]
     fn both_servers_files_replay_on_their_scenario() {
+        let listing = || std::fs::read_dir(data("")).unwrap().count();
+        let files = listing();
         for name in ["ours_two_networks_tiny.jsonl", "upstream_two_networks_tiny.jsonl"] {
             let path = data(name);
             let r = load(&path, 0, &["two_networks_tiny".into()]).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -280,6 +283,7 @@ mod tests {
             assert!(r["analysis"]["summary"]["records"].as_u64().unwrap() > 0, "{}", r["analysis"]);
             assert!(r["analysis"]["charts"]["action_flow"].as_str().unwrap().contains("<svg"));
         }
+        assert_eq!(listing(), files, "nothing is written next to the file read");
     }
 
     #[test]
