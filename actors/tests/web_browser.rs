@@ -3,7 +3,8 @@
 //! page must show what the agents have, live, without reloading.
 //!
 //! In CI (`CI` set) a missing Chromium fails the test; elsewhere it is skipped with a note.
-//! `NETSECGAME_SCREENSHOTS=docs` also writes the README's screenshots there.
+//! The ignored `readme_screenshots` writes the README's screenshots to
+//! `NETSECGAME_SCREENSHOTS` (e.g. `docs`).
 
 mod common;
 use common::webdriver::{available, Browser};
@@ -16,12 +17,16 @@ use std::time::{Duration, Instant};
 const EXPLOIT_SMB: &str = r#"{"action_type": "ActionType.ExploitService", "parameters": {"source_host": {"ip": "192.168.1.1"}, "target_host": {"ip": "192.168.1.2"}, "target_service": {"name": "microsoft-ds", "type": "passive", "version": "10.0.19041", "is_local": false}}}"#;
 const FIND_DATA_SMB: &str = r#"{"action_type": "ActionType.FindData", "parameters": {"source_host": {"ip": "192.168.1.2"}, "target_host": {"ip": "192.168.1.2"}}}"#;
 
-/// Where screenshots go: `NETSECGAME_SCREENSHOTS` (relative to the repository), or a scratch
-/// folder.
+/// Where the tests' screenshots go: a scratch folder (they show what the test saw).
 fn screenshot_path(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("nsg-screens-{}", std::process::id())).join(name)
+}
+
+/// Where the README's screenshots go: `NETSECGAME_SCREENSHOTS` (relative to the repository).
+fn readme_path(name: &str) -> PathBuf {
     match std::env::var_os("NETSECGAME_SCREENSHOTS") {
         Some(dir) => repo().join(dir).join(name),
-        None => std::env::temp_dir().join(format!("nsg-screens-{}", std::process::id())).join(name),
+        None => screenshot_path(name),
     }
 }
 
@@ -217,4 +222,107 @@ entrants:
     let status = child.wait().unwrap();
     assert!(status.success(), "{status}");
     eprintln!("browser test (tournament page) took {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// The README's screenshots, of a three-player game and of a finished tournament:
+/// `NETSECGAME_SCREENSHOTS=docs cargo test --release -p netsecgame-actors --test web_browser -- --ignored`.
+#[test]
+#[ignore = "writes the README's screenshots; run by hand"]
+fn readme_screenshots() {
+    if !available() {
+        return;
+    }
+    let dir = scratch("web-readme");
+    let web = free_port();
+    let server = BinServer::start(&repo().join("tasks/multi_agent.yaml"), &dir, &["--http", &web.to_string()]);
+    wait_for_web(web);
+    let addr = server.addr().to_string();
+    let mut agents: Vec<std::process::Child> =
+        [("scripted_attacker", "attacker", "600"), ("log_defender", "defender", "700"), ("benign", "user", "800")]
+            .into_iter()
+            .map(|(agent, name, delay)| {
+                bin()
+                    .args([
+                        "play",
+                        "--addr",
+                        &addr,
+                        "--agent",
+                        agent,
+                        "--name",
+                        name,
+                        "--episodes",
+                        "100",
+                        "--delay_ms",
+                        delay,
+                    ])
+                    .args(["--seed", "5"])
+                    .stdout(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+    let browser = Browser::start(1600, 940);
+    browser.goto(&format!("http://127.0.0.1:{web}/"));
+    browser.wait_for(
+        "three agents",
+        "return document.querySelectorAll('#agent-cards .agent').length === 3",
+        Duration::from_secs(20),
+    );
+    browser.wait_for(
+        "a page of actions",
+        "return document.querySelectorAll('#log li.kind-step').length >= 14",
+        Duration::from_secs(60),
+    );
+    browser.screenshot(&readme_path("web-game.png"));
+    for a in &mut agents {
+        let _ = a.kill();
+        let _ = a.wait();
+    }
+    drop(server);
+
+    // The attacker's trajectories (saved when it left), replayed.
+    let trajectories = dir.join("trajectories");
+    let file = std::fs::read_dir(&trajectories)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.to_string_lossy().contains("attacker"))
+        .expect("the attacker's trajectory file");
+    browser.goto("about:blank");
+    let web = free_port();
+    let viewer =
+        BinServer::start(&repo().join("tasks/multi_agent.yaml"), &dir.join("viewer"), &["--http", &web.to_string()]);
+    wait_for_web(web);
+    browser.goto(&format!("http://127.0.0.1:{web}/replay"));
+    browser.upload("#file", &file);
+    browser.wait_for(
+        "the episodes",
+        "return document.querySelectorAll('#episodes li[data-episode]').length",
+        Duration::from_secs(30),
+    );
+    browser.eval("for (let i = 0; i < 6; i++) document.getElementById('next').click(); return 1");
+    browser.screenshot(&readme_path("web-replay.png"));
+    drop(viewer);
+
+    let web = free_port();
+    let mut child = bin()
+        .args(["tournament", "--quiet", "--config"])
+        .arg(repo().join("tasks/tournament.yaml"))
+        .arg("--out")
+        .arg(dir.join("results"))
+        .args(["--http", &web.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_web(web);
+    browser.resize(1600, 1320);
+    browser.goto(&format!("http://127.0.0.1:{web}/tournament"));
+    browser.wait_for(
+        "the finished tournament",
+        "return document.querySelector('.conn').textContent === 'finished' && document.querySelectorAll('#chart polyline').length > 0",
+        Duration::from_secs(60),
+    );
+    browser.screenshot(&readme_path("web-tournament.png"));
+    let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    assert!(child.wait().unwrap().success());
 }

@@ -143,6 +143,9 @@ pub async fn run(t: Tournament, options: &RunOptions) -> Result<RunSummary, Stor
             done = running.join_next() => {
                 let Some(Ok(result)) = done else { continue };
                 while let Ok(row) = episodes_rx.try_recv() {
+                    if let Some(live) = &live {
+                        live.episode(row.match_id);
+                    }
                     pending.push(row);
                 }
                 finish(&mut store, &mut pending, &result)?;

@@ -211,6 +211,11 @@ impl Browser {
         self.call("POST", &self.at(&format!("/element/{id}/value")), Some(json!({"text": path.to_str().unwrap()})));
     }
 
+    /// Resizes the window (the viewport is somewhat smaller).
+    pub fn resize(&self, width: u32, height: u32) {
+        self.call("POST", &self.at("/window/rect"), Some(json!({"width": width, "height": height})));
+    }
+
     /// A PNG of the viewport.
     pub fn screenshot(&self, to: &Path) {
         let v = self.call("GET", &self.at("/screenshot"), None);

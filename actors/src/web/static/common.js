@@ -62,6 +62,11 @@ NSG.Colors = class {
   }
 };
 
+/** A label that is a file path reads as its file name (the whole path stays in tooltips). */
+NSG.short = function (label) {
+  return /^[^\s]*\/[^\s]*$/.test(label || "") ? label.split("/").pop() : label;
+};
+
 NSG.num = function (x, digits = 0) {
   if (x === null || x === undefined || Number.isNaN(x)) return "–";
   return Number(x).toLocaleString(undefined, { maximumFractionDigits: digits, minimumFractionDigits: digits });

@@ -33,7 +33,8 @@
       return el("li", {}, el("a", {
         href: gameUrl(g.id), class: g.id === state.id ? "active" : "", "data-game": g.id,
         onclick: (ev) => { ev.preventDefault(); open(g.id); },
-      }, `#${g.id} ${g.label}`,
+        title: g.label,
+      }, `#${g.id} ${NSG.short(g.label)}`,
       el("span", { class: "sub" }, `${g.scenario}${g.port ? ` · port ${g.port}` : ""} · ${g.agents.length} agent${g.agents.length === 1 ? "" : "s"}${who ? `: ${who}` : ""}`)));
     }));
     $("layout").classList.toggle("single", list.games.length <= 1 && !list.tournament);
@@ -122,10 +123,10 @@
     const g = state.game;
     const goal = g.task.roles.Attacker && g.task.roles.Attacker.goal;
     $("title").replaceChildren(
-      el("h1", {}, `#${g.id} ${g.label}`),
+      el("h1", { title: g.label }, `#${g.id} ${NSG.short(g.label)}`),
       el("div", { class: "goal" }, `${g.scenario}${g.port ? ` · port ${g.port}` : ""} · ${g.task.required_players} player${g.task.required_players === 1 ? "" : "s"} needed · global defender ${g.task.global_defender ? "on" : "off"}`),
       goal ? el("div", { class: "goal" }, `Attacker's goal: ${goal}`) : null);
-    document.title = `${g.label} · NetSecGame`;
+    document.title = `${NSG.short(g.label)} · NetSecGame`;
   }
 
   function chips(list, cls) {

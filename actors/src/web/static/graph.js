@@ -174,8 +174,8 @@ NSG.Graph = class {
         el("rect", { class: "body", width: p.w, height: p.h, rx: p.dense ? 3 : h.kind === "router" ? 18 : 7 }));
       if (!p.dense) {
         node.append(
-          el("text", { class: "name", x: 9, y: 18 }, h.name.length > 15 ? `${h.name.slice(0, 14)}…` : h.name),
-          el("text", { class: "ip", x: 9, y: 33 }, h.ips.length > 1 ? `${h.ips[0]} +${h.ips.length - 1}` : (h.ips[0] || "")),
+          el("text", { class: "name", x: 9, y: 17 }, h.name.length > 14 ? `${h.name.slice(0, 13)}…` : h.name),
+          el("text", { class: "ip", x: 9, y: 31 }, h.ips.length > 1 ? `${h.ips[0]} +${h.ips.length - 1}` : (h.ips[0] || "")),
         );
         if (h.services.length || h.data.length) {
           node.append(el("text", { class: "badge", x: p.w - 7, y: p.h - 6, "text-anchor": "end" },
@@ -218,13 +218,13 @@ NSG.Graph = class {
         const c = has(x.s.controlled), k = c || has(x.s.known);
         if (!k) continue;
         marks.append(el("circle", {
-          class: "marker", cx: p.w - 9 - i * 12, cy: 10, r: 4.5,
+          class: "marker", cx: 12 + i * 12, cy: p.h - 8, r: 4.5,
           fill: c ? x.c : "transparent", stroke: x.c, "stroke-width": c ? 1 : 2,
         }, el("title", {}, `${x.a.name}: ${c ? "controls" : "knows"} this host`)));
         i++;
       }
       if (f && h.ips.some((ip) => (f.s.data[ip] || []).length)) {
-        marks.append(el("circle", { class: "datamark", cx: p.w - 9, cy: p.h - 22, r: 4 },
+        marks.append(el("circle", { class: "datamark", cx: p.w - 9, cy: 10, r: 4 },
           el("title", {}, `${f.a.name} found data here`)));
       }
       if (f && h.ips.some((ip) => (f.s.blocks[ip] || []).length)) {

@@ -6,6 +6,20 @@
   const el = NSG.el;
   const $ = (id) => document.getElementById(id);
   const ROLES = ["Attacker", "Defender", "Benign"];
+  const PLURAL = { Attacker: "Attackers", Defender: "Defenders", Benign: "Benign users" };
+
+  /** One colour per entrant, by rank within its role: the same in the table and the chart. */
+  function palette(s) {
+    const out = new Map();
+    const standings = (s.results && s.results.standings) || [];
+    for (const role of ROLES) {
+      standings.filter((x) => x.role === role).forEach((x, i) => {
+        const p = NSG.ROLE_COLORS[role] || ["#aaa"];
+        out.set(x.entrant, p[i % p.length]);
+      });
+    }
+    return out;
+  }
 
   function duration(s) {
     if (s < 60) return `${s.toFixed(1)} s`;
@@ -21,7 +35,8 @@
 
   function render(s) {
     const done = s.played + s.resumed;
-    $("t-title").textContent = `Tournament ${s.tournament}`;
+    $("t-title").textContent = `Tournament ${NSG.short(s.tournament)}`;
+    $("t-title").title = s.tournament;
     $("t-sub").textContent = `${s.finished ? "finished" : "running"} · ${s.total} matches of ${s.episodes_per_match} episodes` +
       `${s.shard && s.shard !== "0/1" ? ` · shard ${s.shard}` : ""}${s.resumed ? ` · ${s.resumed} resumed from the store` : ""}`;
     $("k-done").textContent = `${done}/${s.total}`;
@@ -53,9 +68,10 @@
     for (const role of ROLES) {
       const list = r.standings.filter((x) => x.role === role);
       if (!list.length) continue;
-      rows.push(el("tr", { class: "role-head" }, el("td", { colspan: 10 }, `${role}s`)));
+      rows.push(el("tr", { class: "role-head" }, el("td", { colspan: 10 }, PLURAL[role])));
+      const colors = palette(s);
       for (const x of list) {
-        const c = (NSG.ROLE_COLORS[role] || ["#aaa"])[0];
+        const c = colors.get(x.entrant) || "#aaa";
         rows.push(el("tr", { "data-entrant": x.entrant },
           el("td", {}, x.rank ?? "–"),
           el("td", { class: "l" }, el("b", { style: { color: c } }, x.entrant)),
@@ -108,7 +124,7 @@
       return;
     }
     const names = [...new Set(hist.flatMap(([, m]) => Object.keys(m)))];
-    const roleOf = new Map(((s.results && s.results.standings) || []).map((x) => [x.entrant, x.role]));
+    const colors = palette(s);
     const values = hist.flatMap(([, m]) => Object.values(m));
     const lo = Math.min(...values), hi = Math.max(...values);
     const W = 640, H = 220, L = 44, R = 120, T = 10, B = 24;
@@ -120,12 +136,8 @@
       el("text", { x: L - 6, y: y(hi) + 4, "text-anchor": "end" }, hi.toFixed(1)),
       el("text", { x: L - 6, y: y(lo) + 4, "text-anchor": "end" }, lo.toFixed(1)),
       el("text", { x: W - R, y: H - 6, "text-anchor": "end" }, `after match ${hist[hist.length - 1][0]}`));
-    const used = {};
     names.forEach((n) => {
-      const role = roleOf.get(n) || "Defender";
-      const k = used[role] || 0;
-      used[role] = k + 1;
-      const c = (NSG.ROLE_COLORS[role] || ["#aaa"])[k % 5];
+      const c = colors.get(n) || "#8d99b3";
       const pts = hist.map(([, m], i) => (n in m ? `${x(i)},${y(m[n])}` : null)).filter(Boolean);
       svg.append(el("polyline", { points: pts.join(" "), fill: "none", stroke: c, "stroke-width": 2 }));
       const last = hist[hist.length - 1][1][n];
@@ -137,10 +149,10 @@
   function renderMatches(s) {
     const vs = (m) => `${m.attacker} vs ${m.defender || "(global defender)"}`;
     $("running").replaceChildren(...(s.running.length ? s.running.map((m) => el("li", {},
-      `#${m.index} ${vs(m)} on ${m.task} (seed ${m.seed}) · ${m.episodes} episodes so far `,
+      `#${m.index} ${vs(m)} on ${NSG.short(m.task)} (seed ${m.seed}) · ${m.episodes} episodes so far `,
       m.game ? el("a", { href: `/?game=${m.game}` }, "watch") : null)) : [el("li", { class: "empty" }, s.finished ? "none: the tournament is over" : "none right now")]));
     $("recent").replaceChildren(...(s.recent.length ? s.recent.map((m) => el("li", {},
-      `#${m.index} ${vs(m)} on ${m.task}: ${m.episodes} episodes in ${m.seconds.toFixed(2)} s`,
+      `#${m.index} ${vs(m)} on ${NSG.short(m.task)}: ${m.episodes} episodes in ${m.seconds.toFixed(2)} s`,
       m.forfeits.map(([who, why]) => el("div", { class: "forfeit" }, `${who} forfeited: ${why}`)))) : [el("li", { class: "empty" }, "none yet")]));
   }
 
