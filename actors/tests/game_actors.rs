@@ -282,3 +282,58 @@ async fn a_random_attacker_plays_with_masks_it_computes_itself() {
     }
     let _ = ScriptedAttacker::new(0);
 }
+
+/// A watcher that takes a long time over each batch of events, on a thread of its own.
+struct SlowWatcher {
+    seqs: Arc<Mutex<Vec<u64>>>,
+}
+
+impl actix::Actor for SlowWatcher {
+    type Context = actix::Context<Self>;
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(1);
+    }
+}
+
+impl actix::Handler<netsecgame_actors::game::messages::WatchBatch> for SlowWatcher {
+    type Result = ();
+    fn handle(&mut self, batch: netsecgame_actors::game::messages::WatchBatch, _: &mut Self::Context) {
+        self.seqs.lock().unwrap().extend(batch.0.iter().map(|w| w.seq));
+        std::thread::sleep(std::time::Duration::from_millis(150));
+    }
+}
+
+#[actix_rt::test]
+async fn a_slow_watcher_loses_events_but_never_holds_up_the_game() {
+    use actix::Actor;
+    let game = TestGame::with_metrics(GameSettings::new(task(1, 50, "")), 42).await;
+    let seqs = Arc::new(Mutex::new(Vec::new()));
+    let arbiter = actix::Arbiter::new();
+    let s = seqs.clone();
+    let watcher = SlowWatcher::start_in_arbiter(&arbiter.handle(), move |_| SlowWatcher { seqs: s });
+    game.game.watch(watcher.recipient());
+    let mut a = game.join("fast", AgentRole::Attacker).await;
+    assert_eq!(a.reply().await.unwrap().status(), GameStatus::CREATED);
+    let started = std::time::Instant::now();
+    let scan = Action::scan_network(Ip::v4(192, 168, 2, 2), "192.168.1.0/24".parse::<Network>().unwrap());
+    // For 1.5 s, as fast as the game answers: a batch every 20 ms, which the watcher would
+    // take 150 ms over.
+    let mut steps = 0;
+    while started.elapsed() < std::time::Duration::from_millis(1500) {
+        steps += 1;
+        if let Reply::Step { end: true, .. } = a.request(scan.clone()).await {
+            a.request(Action::reset_game(ResetOptions::default())).await;
+        }
+    }
+    assert!(steps > 5000, "the game waited for its watcher: {steps} steps in 1.5 s");
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let seqs = seqs.lock().unwrap().clone();
+    let metrics = game.game.metrics.clone().unwrap();
+    let dropped = netsecgame_actors::game::metrics::GameMetrics::get(&metrics.watch_dropped);
+    assert!(dropped > 0, "a watcher this slow loses events");
+    assert!(!seqs.is_empty(), "it got some");
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in order, numbered: it can tell what it missed");
+    let last = *seqs.last().unwrap();
+    assert!(last - seqs.len() as u64 >= dropped / 2, "the gaps in the numbers account for the losses");
+    arbiter.stop();
+}

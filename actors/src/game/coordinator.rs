@@ -8,9 +8,11 @@
 //!
 //! Onlookers cost nothing unless they are there. Step records ([`Effect::StepDone`]) are
 //! turned on in the referee only while the game keeps metrics or has a watcher ([`Watch`]); the
-//! clock is read per step only with metrics; the stepped action is copied only for watchers;
-//! and watchers get events with `try_send`, so a slow one loses events (counted) instead of
-//! slowing the game or growing a queue.
+//! clock is read per step only with metrics; the stepped action is copied only for watchers.
+//! Watchers get events in batches, every [`WATCH_FLUSH`] at most (one message and one wake-up
+//! of the watcher's thread per batch, not per step), from a buffer of at most [`WATCH_BUFFER`]
+//! events, with `try_send`: a slow watcher loses events (counted, and numbered so it can tell)
+//! instead of slowing the game or growing a queue.
 
 use super::defender::DefenderActor;
 use super::messages::*;
@@ -40,9 +42,13 @@ pub struct Coordinator {
     leaving: HashMap<AgentId, LeaveReason>,
     subscribers: Vec<Recipient<GameEvent>>,
     /// Live views: every event, steps included, best effort (see [`Watch`]).
-    watchers: Vec<Recipient<Watched>>,
+    watchers: Vec<Recipient<WatchBatch>>,
     /// Events offered to watchers so far (the last [`Watched::seq`]).
     watch_seq: u64,
+    /// Events waiting for the next delivery to watchers.
+    watch_buffer: Vec<Watched>,
+    /// A delivery is scheduled.
+    flush_scheduled: bool,
     /// The action being stepped, kept for watchers (the referee steps one at a time).
     stepping: Option<Action>,
     /// Counters for operators, when the game keeps them.
@@ -58,6 +64,11 @@ pub struct Coordinator {
     /// [`Stop`] was received: stop once every trajectory is written.
     stopping: bool,
 }
+
+/// Events kept for watchers between two deliveries; past it they are dropped (and counted).
+pub const WATCH_BUFFER: usize = 2048;
+/// How long events wait for the next delivery to watchers.
+pub const WATCH_FLUSH: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// Trajectories a game may have waiting at its recorder. Past this, the coordinator waits
 /// for the recorder before it takes the next message, so a game that plays faster than its
@@ -78,6 +89,8 @@ impl Coordinator {
             referee,
             watchers: Vec::new(),
             watch_seq: 0,
+            watch_buffer: Vec::new(),
+            flush_scheduled: false,
             stepping: None,
             metrics,
             arrivals: HashMap::new(),
@@ -106,6 +119,10 @@ impl Coordinator {
         self.effects = effects;
         if self.referee.episode() != episode {
             self.offer(GameEvent::EpisodeStarted { episode: self.referee.episode() });
+        }
+        if !self.watch_buffer.is_empty() && !self.flush_scheduled {
+            self.flush_scheduled = true;
+            ctx.run_later(WATCH_FLUSH, |act, _| act.flush_watchers());
         }
         if let Some(m) = &self.metrics {
             GameMetrics::set(&m.connections, self.referee.connections() as u64);
@@ -203,22 +220,43 @@ impl Coordinator {
         self.offer(event);
     }
 
-    /// Hands an event to the watchers that have room for it; forgets the ones that are gone.
+    /// Keeps an event for the next delivery to watchers, or drops it when the buffer is full.
     fn offer(&mut self, event: GameEvent) {
         if self.watchers.is_empty() {
             return;
         }
         self.watch_seq += 1;
-        let message = Watched { seq: self.watch_seq, event };
+        if self.watch_buffer.len() >= WATCH_BUFFER {
+            self.count_dropped(1);
+            return;
+        }
+        self.watch_buffer.push(Watched { seq: self.watch_seq, event });
+    }
+
+    fn count_dropped(&self, n: usize) {
+        if let Some(m) = &self.metrics {
+            GameMetrics::add(&m.watch_dropped, n as u64);
+        }
+    }
+
+    /// Hands the buffered events to the watchers that have room for them; forgets the ones
+    /// that are gone.
+    fn flush_watchers(&mut self) {
+        self.flush_scheduled = false;
+        let batch = std::mem::take(&mut self.watch_buffer);
+        if batch.is_empty() {
+            return;
+        }
         let mut gone = false;
-        for w in &self.watchers {
-            match w.try_send(message.clone()) {
+        let last = self.watchers.len().saturating_sub(1);
+        let mut batch = Some(batch);
+        for (i, w) in self.watchers.iter().enumerate() {
+            // The last watcher (usually the only one) takes the batch itself.
+            let events = if i == last { batch.take().unwrap_or_default() } else { batch.clone().unwrap_or_default() };
+            let n = events.len();
+            match w.try_send(WatchBatch(events)) {
                 Ok(()) => {}
-                Err(SendError::Full(_)) => {
-                    if let Some(m) = &self.metrics {
-                        GameMetrics::add(&m.watch_dropped, 1);
-                    }
-                }
+                Err(SendError::Full(_)) => self.count_dropped(n),
                 Err(SendError::Closed(_)) => gone = true,
             }
         }

@@ -113,22 +113,26 @@ pub struct StepEvent {
 }
 
 /// Anyone -> coordinator: send every [`GameEvent`], steps included, to this recipient while
-/// it lives. Unlike [`Subscribe`], delivery is best effort: an event the watcher's mailbox
-/// has no room for is dropped (and counted), so a slow watcher never holds up the game nor
-/// makes it buffer without bound. [`Watched::seq`] numbers every event, so a watcher can tell
-/// that it missed some and catch up with a [`ViewSnapshot`]. A game with no watcher builds no
-/// step events at all.
+/// it lives, in batches a few times a second. Unlike [`Subscribe`], delivery is best effort:
+/// events past the game's buffer, or a batch the watcher's mailbox has no room for, are
+/// dropped (and counted), so a slow watcher never holds up the game nor makes it buffer
+/// without bound. [`Watched::seq`] numbers every event, so a watcher can tell that it missed
+/// some and catch up with a [`ViewSnapshot`]. A game with no watcher builds no step events.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct Watch(pub Recipient<Watched>);
+pub struct Watch(pub Recipient<WatchBatch>);
 
-/// Coordinator -> watcher: one event and its number (1, 2, ... per game, dropped ones included).
-#[derive(Debug, Clone, Message)]
-#[rtype(result = "()")]
+/// One event and its number (1, 2, ... per game, dropped ones included).
+#[derive(Debug, Clone)]
 pub struct Watched {
     pub seq: u64,
     pub event: GameEvent,
 }
+
+/// Coordinator -> watcher: the events since the last batch, in order.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct WatchBatch(pub Vec<Watched>);
 
 /// Anyone -> coordinator: every joined agent's state and episode now, for live views.
 /// Read-only, like [`Snapshot`].
@@ -147,7 +151,8 @@ pub struct GameView {
     /// The world's current addresses (in the scenario's IP order) and networks, when the task
     /// moves them between episodes (`use_dynamic_addresses`); None: the scenario's own.
     pub addresses: Option<(Vec<netsecgame::components::Ip>, Vec<netsecgame::components::Network>)>,
-    /// The number of the last event sent to watchers when this view was taken.
+    /// The number of the last event offered to watchers when this view was taken (delivered
+    /// or still waiting in the game's buffer).
     pub watch_seq: u64,
 }
 

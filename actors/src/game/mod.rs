@@ -86,7 +86,7 @@ impl Game {
 
     /// Sends this game's events, steps included, to `to` while it has room for them (see
     /// [`messages::Watch`]).
-    pub fn watch(&self, to: Recipient<messages::Watched>) {
+    pub fn watch(&self, to: Recipient<messages::WatchBatch>) {
         self.coordinator.do_send(messages::Watch(to));
     }
 

@@ -3,9 +3,10 @@
 //!
 //! A [`Feed`] actor starts with a game's first viewer and stops a while after its last one
 //! leaves. It watches the game ([`Watch`]): the coordinator sends it every event (steps,
-//! joins, departures, episode ends, bad requests) with `try_send`, into a mailbox of
-//! [`MAILBOX`] events; when the feed cannot keep up, the game drops events rather than wait,
-//! and the feed notices the gap in the event numbers and catches up from a [`ViewSnapshot`].
+//! joins, departures, episode ends, bad requests) in batches with `try_send`, into a mailbox
+//! of [`MAILBOX`] batches; when the feed cannot keep up, the game drops events rather than
+//! wait, and the feed notices the gap in the event numbers and catches up from a
+//! [`ViewSnapshot`].
 //!
 //! The feed keeps the latest state of every agent and the last [`LOG_LINES`] lines of the
 //! log, nothing more, so its memory is bounded whatever the game's pace. Viewers do not get
@@ -16,7 +17,7 @@
 
 use super::graph;
 use super::views::{action_json, game_info, player_json};
-use crate::game::messages::{GameEvent, GameView, PlayerState, ViewSnapshot, Watch, Watched};
+use crate::game::messages::{GameEvent, GameView, PlayerState, ViewSnapshot, Watch, WatchBatch};
 use crate::game::metrics::GameMetrics;
 use crate::registry::{GameEntry, GameRegistry};
 use actix::prelude::*;
@@ -34,8 +35,8 @@ use std::time::{Duration, Instant};
 pub const LOG_LINES: usize = 1000;
 /// Log lines in one update; a viewer further behind is told how many it skipped.
 pub const LINES_PER_UPDATE: usize = 200;
-/// Events that may wait for the feed before the game starts dropping them.
-pub const MAILBOX: usize = 4096;
+/// Batches of events that may wait for the feed before the game starts dropping them.
+pub const MAILBOX: usize = 64;
 /// How long a feed outlives its last viewer (a page reload should not start over).
 const LINGER: Duration = Duration::from_secs(10);
 /// How often a feed checks that its game still runs.
@@ -120,6 +121,8 @@ pub struct Feed {
     resync: Resync,
     /// The game ended (or left the registry): viewers are told, then the feed goes.
     over: bool,
+    /// Whether the events being handled make log lines (see the batch handler).
+    keep_lines: bool,
     feeds: Feeds,
     token: u64,
     updates: Arc<AtomicU64>,
@@ -132,6 +135,12 @@ impl Feed {
     }
 
     fn line(&mut self, mut line: Line) {
+        if !self.keep_lines {
+            // Pushed out of the log by later lines of the same batch: only counted.
+            self.next_line += 1;
+            self.bump();
+            return;
+        }
         line.n = self.next_line;
         line.t = jiff::Timestamp::now().as_millisecond();
         line.episode = self.episode;
@@ -242,6 +251,12 @@ impl Feed {
                         }
                         a.version = version;
                     }
+                }
+                if !self.keep_lines {
+                    // No line to build (see the batch handler): counted only.
+                    self.next_line += 1;
+                    self.bump();
+                    return;
                 }
                 let (name, role) = self.who(r.agent);
                 let mut line = Feed::blank("step", Some(r.agent), name, role, super::views::action_text(&step.action));
@@ -408,16 +423,23 @@ impl Actor for Feed {
     }
 }
 
-impl Handler<Watched> for Feed {
+impl Handler<WatchBatch> for Feed {
     type Result = ();
-    fn handle(&mut self, msg: Watched, ctx: &mut Context<Self>) {
-        if msg.seq > self.seq + 1 && self.seq > 0 {
-            // The game dropped events for us: catch up from a snapshot.
-            self.dropped += msg.seq - self.seq - 1;
-            self.start_resync(ctx);
+    fn handle(&mut self, batch: WatchBatch, ctx: &mut Context<Self>) {
+        // A batch longer than the log: its first events would be pushed out by its last ones,
+        // so they update the agents and the counters but make no line.
+        let keep_from = batch.0.len().saturating_sub(LOG_LINES);
+        for (i, msg) in batch.0.into_iter().enumerate() {
+            self.keep_lines = i >= keep_from;
+            if msg.seq > self.seq + 1 && self.seq > 0 {
+                // The game dropped events for us: catch up from a snapshot.
+                self.dropped += msg.seq - self.seq - 1;
+                self.start_resync(ctx);
+            }
+            self.seq = self.seq.max(msg.seq);
+            self.event(msg.seq, msg.event, ctx);
         }
-        self.seq = self.seq.max(msg.seq);
-        self.event(msg.seq, msg.event, ctx);
+        self.keep_lines = true;
     }
 }
 
@@ -502,6 +524,7 @@ impl Feeds {
             idle_since: Some(Instant::now()),
             resync: Resync::Idle,
             over: false,
+            keep_lines: true,
             feeds: self.clone(),
             token,
             updates: self.updates.clone(),
