@@ -16,8 +16,8 @@
 //! and so gets fewer, larger updates; it never makes anything wait or pile up.
 
 use super::graph;
-use super::views::{action_json, game_info, player_json};
-use crate::game::messages::{GameEvent, GameView, PlayerState, ViewSnapshot, Watch, WatchBatch};
+use super::views::{action_json, action_text, game_info, player_json};
+use crate::game::messages::{GameEvent, GameView, PlayerState, StepEvent, ViewSnapshot, Watch, WatchBatch};
 use crate::game::metrics::GameMetrics;
 use crate::registry::{GameEntry, GameRegistry};
 use actix::prelude::*;
@@ -42,8 +42,10 @@ const LINGER: Duration = Duration::from_secs(10);
 /// How often a feed checks that its game still runs.
 const CHECK_EVERY: Duration = Duration::from_millis(500);
 
-/// One line of the game log.
-#[derive(Debug, Clone, Serialize)]
+/// One line of the game log. A step's line keeps the step event itself and writes its text
+/// and action out only when it is sent: most lines of a fast game are never sent (a page
+/// gets at most [`LINES_PER_UPDATE`] a tick), so most cost an `Arc` and nothing more.
+#[derive(Debug, Clone)]
 pub struct Line {
     /// Its number in this feed (1, 2, ...).
     pub n: u64,
@@ -53,24 +55,54 @@ pub struct Line {
     /// `step`, `joined`, `left`, `episode_end`, `episode_start`, `bad_request`.
     pub kind: &'static str,
     pub agent: Option<AgentId>,
-    pub name: String,
+    pub name: Arc<str>,
     pub role: Option<&'static str>,
+    /// The text of lines that are not steps.
     pub text: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub action: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reward: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<&'static str>,
     pub detected: bool,
     pub ended: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub step: Option<u64>,
+    /// A step's event.
+    pub event: Option<Arc<StepEvent>>,
+}
+
+impl Serialize for Line {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("n", &self.n)?;
+        m.serialize_entry("t", &self.t)?;
+        m.serialize_entry("episode", &self.episode)?;
+        m.serialize_entry("kind", self.kind)?;
+        m.serialize_entry("agent", &self.agent)?;
+        m.serialize_entry("name", &*self.name)?;
+        m.serialize_entry("role", &self.role)?;
+        match &self.event {
+            Some(e) => {
+                m.serialize_entry("text", &action_text(&e.action))?;
+                m.serialize_entry("action", &action_json(&e.action))?;
+                m.serialize_entry("step", &e.record.steps)?;
+            }
+            None => m.serialize_entry("text", &self.text)?,
+        }
+        if let Some(r) = self.reward {
+            m.serialize_entry("reward", &r)?;
+        }
+        if let Some(st) = self.status {
+            m.serialize_entry("status", st)?;
+        }
+        m.serialize_entry("detected", &self.detected)?;
+        m.serialize_entry("ended", &self.ended)?;
+        m.end()
+    }
 }
 
 /// An agent as the feed knows it, with the version of its last change.
 struct Agent {
     p: PlayerState,
+    /// Its name, shared by its log lines.
+    name: Arc<str>,
     version: u64,
     /// Its JSON at `version`, made once for every viewer.
     json: Option<(u64, Arc<Value>)>,
@@ -106,7 +138,9 @@ pub struct Feed {
     /// Events up to this number are already in the last snapshot's states.
     synced_to: u64,
     version: u64,
-    log: VecDeque<Arc<Line>>,
+    log: VecDeque<Line>,
+    /// The time stamped on the lines of the batch being handled (one clock read a batch).
+    now_ms: i64,
     next_line: u64,
     agents: BTreeMap<AgentId, Agent>,
     episode: u64,
@@ -142,24 +176,26 @@ impl Feed {
             return;
         }
         line.n = self.next_line;
-        line.t = jiff::Timestamp::now().as_millisecond();
+        line.t = self.now_ms;
         line.episode = self.episode;
         self.next_line += 1;
         if self.log.len() == LOG_LINES {
             self.log.pop_front();
         }
-        self.log.push_back(Arc::new(line));
+        self.log.push_back(line);
         self.bump();
     }
 
-    fn who(&self, id: AgentId) -> (String, Option<&'static str>) {
-        self.agents.get(&id).map_or((format!("agent {id}"), None), |a| (a.p.name.clone(), Some(a.p.role.name())))
+    fn who(&self, id: AgentId) -> (Arc<str>, Option<&'static str>) {
+        self.agents
+            .get(&id)
+            .map_or_else(|| (Arc::from(format!("agent {id}")), None), |a| (a.name.clone(), Some(a.p.role.name())))
     }
 
     fn blank(
         kind: &'static str,
         agent: Option<AgentId>,
-        name: String,
+        name: impl Into<Arc<str>>,
         role: Option<&'static str>,
         text: String,
     ) -> Line {
@@ -169,15 +205,14 @@ impl Feed {
             episode: 0,
             kind,
             agent,
-            name,
+            name: name.into(),
             role,
             text,
-            action: None,
             reward: None,
             status: None,
             detected: false,
             ended: false,
-            step: None,
+            event: None,
         }
     }
 
@@ -211,7 +246,8 @@ impl Feed {
         self.episode = view.episode;
         let mut agents = BTreeMap::new();
         for p in view.players {
-            agents.insert(p.id, Agent { p, version, json: None });
+            let name = Arc::from(p.name.as_str());
+            agents.insert(p.id, Agent { p, name, version, json: None });
         }
         self.agents = agents;
         if view.addresses.is_some() && view.addresses != self.addresses {
@@ -259,13 +295,12 @@ impl Feed {
                     return;
                 }
                 let (name, role) = self.who(r.agent);
-                let mut line = Feed::blank("step", Some(r.agent), name, role, super::views::action_text(&step.action));
-                line.action = Some(action_json(&step.action));
+                let mut line = Feed::blank("step", Some(r.agent), name, role, String::new());
                 line.reward = Some(r.reward);
                 line.status = Some(r.status.name());
                 line.detected = r.detected;
                 line.ended = r.ended;
-                line.step = Some(r.steps);
+                line.event = Some(step.clone());
                 self.line(line);
             }
             GameEvent::Joined { id, name, role, peer } => {
@@ -302,7 +337,7 @@ impl Feed {
                         a.version = version;
                     }
                 }
-                let mut line = Feed::blank("episode_end", Some(r.agent), r.name.clone(), Some(r.role.name()), text);
+                let mut line = Feed::blank("episode_end", Some(r.agent), r.name.as_str(), Some(r.role.name()), text);
                 line.status = Some(match r.end {
                     EpisodeEnd::Finished(s) => s.name(),
                     _ => AgentStatus::Playing.name(),
@@ -346,7 +381,7 @@ impl Feed {
         let unseen = self.next_line.saturating_sub(unseen_from) as usize;
         let take = unseen.min(LINES_PER_UPDATE);
         let skipped = self.next_line.saturating_sub(since.seen_line + 1) - take as u64;
-        let log: Vec<Arc<Line>> = self.log.iter().skip(self.log.len() - take).cloned().collect();
+        let log: Vec<Line> = self.log.iter().skip(self.log.len() - take).cloned().collect();
         let agents: Vec<Arc<Value>> =
             self.agents.values_mut().filter(|a| full || a.version > since.version).map(Agent::json).collect();
         let update = Update {
@@ -395,7 +430,7 @@ struct Update {
     agents: Vec<Arc<Value>>,
     /// The number of the newest log line.
     last_line: u64,
-    log: Vec<Arc<Line>>,
+    log: Vec<Line>,
     /// Lines the viewer will never see: it fell more than a page behind.
     skipped: u64,
     over: bool,
@@ -429,6 +464,7 @@ impl Handler<WatchBatch> for Feed {
         // A batch longer than the log: its first events would be pushed out by its last ones,
         // so they update the agents and the counters but make no line.
         let keep_from = batch.0.len().saturating_sub(LOG_LINES);
+        self.now_ms = jiff::Timestamp::now().as_millisecond();
         for (i, msg) in batch.0.into_iter().enumerate() {
             self.keep_lines = i >= keep_from;
             if msg.seq > self.seq + 1 && self.seq > 0 {
@@ -512,6 +548,7 @@ impl Feeds {
             synced_to: 0,
             version: 1,
             log: VecDeque::new(),
+            now_ms: 0,
             next_line: 1,
             agents: BTreeMap::new(),
             episode: 0,
