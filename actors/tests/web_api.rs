@@ -434,3 +434,43 @@ async fn replays_read_trajectory_files_and_refuse_bad_ones() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{v}");
     drop(held);
 }
+
+#[actix_rt::test]
+async fn a_world_that_moves_its_addresses_is_drawn_with_the_new_ones() {
+    let mut task = TaskConfig::default_task();
+    task.use_dynamic_addresses = true;
+    let game = TestGame::with_metrics(GameSettings::new(Arc::new(task)), 42).await;
+    let registry = GameRegistry::new();
+    registry.register("moving".into(), None, &game.game);
+    let mut a = game.join("mover", AgentRole::Attacker).await;
+    assert_eq!(a.reply().await.unwrap().status(), GameStatus::CREATED);
+    let s = state(registry, None, WebConfig { tick: Duration::from_millis(10), ..WebConfig::default() });
+    let app = app!(s);
+    let (_, before) = get_json!(app, "/api/games/1");
+    assert_eq!(before["graph"]["ips"]["192.168.1.2"], 0, "the scenario's own addresses");
+    let resp = test::call_service(&app, test::TestRequest::get().uri("/api/games/1/events").to_request()).await;
+    let mut body = resp.into_body();
+    let first = event_data(&next_chunk(&mut body, Duration::from_secs(5)).await.unwrap());
+    assert!(first["graph"].is_object());
+    // A reset with a seed and a topology change moves every address.
+    let reset = Action::reset_game(netsecgame::action::ResetOptions {
+        request_trajectory: false,
+        randomize_topology: true,
+        seed: Some(7),
+    });
+    assert_eq!(a.request(reset).await.status(), GameStatus::RESET_DONE);
+    let (_, after) = get_json!(app, "/api/games/1");
+    assert!(after["graph"]["ips"].get("192.168.1.2").is_none(), "{}", after["graph"]["ips"]);
+    let controlled = after["agents"][0]["view"]["controlled_hosts"].as_array().unwrap().clone();
+    for ip in &controlled {
+        assert!(after["graph"]["ips"].get(ip.as_str().unwrap()).is_some(), "{ip} is on the graph");
+    }
+    // The page is sent the new graph.
+    let graph = loop {
+        let u = event_data(&next_chunk(&mut body, Duration::from_secs(5)).await.expect("an update"));
+        if u["graph"].is_object() {
+            break u["graph"].clone();
+        }
+    };
+    assert_eq!(graph["ips"], after["graph"]["ips"]);
+}

@@ -53,8 +53,9 @@ pub struct Coordinator {
     stepping: Option<Action>,
     /// Counters for operators, when the game keeps them.
     metrics: Option<Arc<GameMetrics>>,
-    /// When each agent's pending game action arrived (with metrics only): step latency.
-    arrivals: HashMap<AgentId, Instant>,
+    /// When each agent's pending game action arrived (with metrics only): step latency. A
+    /// fast hasher: this is touched twice per step.
+    arrivals: HashMap<AgentId, Instant, foldhash::fast::RandomState>,
     /// Reused effect buffer.
     effects: Vec<Effect>,
     /// [`Settle`] requests waiting for the game to be idle.
@@ -93,7 +94,7 @@ impl Coordinator {
             flush_scheduled: false,
             stepping: None,
             metrics,
-            arrivals: HashMap::new(),
+            arrivals: HashMap::default(),
             world,
             defender,
             recorder,
