@@ -101,6 +101,10 @@ impl FrameDecoder {
                 let end = self.scan.pos;
                 let frame: Vec<u8> = self.buf.drain(..end).collect();
                 self.scan = Scan::default();
+                // The cap is on the request, however its bytes arrived.
+                if frame.len() > self.max_frame {
+                    return Some(Frame::TooLarge { limit: self.max_frame });
+                }
                 return Some(Frame::Request(frame));
             }
             if self.buf.len() > self.max_frame {
@@ -262,6 +266,13 @@ mod tests {
         assert!(d.pending() <= 64);
         d.push(b"}\"}{\"ok\": 1}");
         assert_eq!(frames(&mut d), vec![Frame::Request(b"{\"ok\": 1}".to_vec())]);
+    }
+
+    #[test]
+    fn a_request_over_the_cap_is_refused_even_when_it_arrives_whole() {
+        let mut d = FrameDecoder::new(16);
+        d.push(b"{\"k\": \"0123456789abcdef\"}{\"ok\": 1}");
+        assert_eq!(frames(&mut d), vec![Frame::TooLarge { limit: 16 }, Frame::Request(b"{\"ok\": 1}".to_vec())]);
     }
 
     #[test]
