@@ -288,6 +288,7 @@ fn mid_episode_reset_releases_agents_waiting_at_the_episode_end() {
     assert_eq!(g.expect(b).status(), GameStatus::RESET_DONE);
     let b_record = g.records.iter().find(|r| r.agent == b).unwrap();
     assert_eq!(b_record.end, EpisodeEnd::Reset);
+    assert_eq!(b_record.episode_return, 0.0, "no end reward reaches an agent that reset before the end");
 }
 
 #[test]
@@ -312,6 +313,8 @@ fn leaving_releases_the_episode_end_and_the_reset_barriers() {
 fn defender_false_positives_and_end_rewards() {
     let mut g = Game::new(task(2, 2, ""));
     let (d, a) = g.pair(("def", AgentRole::Defender), ("att", AgentRole::Attacker));
+    // A look at its own logs first (not a block).
+    g.ask(d, Action::find_data(SERVER, SERVER));
     // The defender cuts the client off the server, then runs into its own block.
     let Reply::Step { state, .. } = g.ask(d, Action::block_ip(SERVER, SERVER, CLIENT)) else { panic!() };
     assert!(state.known_blocks[&SERVER].contains(&CLIENT));
@@ -329,7 +332,7 @@ fn defender_false_positives_and_end_rewards() {
         "step + success + one false positive"
     );
     let dr = g.records.iter().find(|r| r.agent == d).unwrap();
-    assert_eq!((dr.blocks, dr.false_positives, dr.won()), (1, 1, true));
+    assert_eq!((dr.blocks, dr.false_positives, dr.won(), dr.steps), (1, 1, true, 3), "only BlockIP counts as a block");
 }
 
 #[test]
@@ -452,4 +455,100 @@ fn rewards_keep_the_integer_or_float_form_of_the_task() {
         Reply::Step { reward, .. } => assert_eq!(reward, Reward::Int(-11)),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn the_referee_answers_questions_about_its_game() {
+    let mut g = Game::new(task(2, 5, ""));
+    assert_eq!(g.game.referee().connections(), 0);
+    let a = g.join("alice", AgentRole::Attacker);
+    let lurker = g.connect();
+    assert_eq!(g.game.referee().connections(), 2, "joined or not");
+    let players: Vec<(AgentId, String, AgentRole)> =
+        g.game.referee().players().map(|(id, n, r)| (id, n.to_string(), r)).collect();
+    assert_eq!(players, vec![(a, "alice".to_string(), AgentRole::Attacker)]);
+    assert!(g.game.referee().state_of(a).unwrap().controlled_hosts.contains(&CLIENT));
+    assert!(g.game.referee().state_of(lurker).is_none(), "no state before joining");
+    assert!(!g.game.referee().is_busy(), "LocalGame answers everything at once");
+    assert_eq!(g.game.referee().episode(), 0);
+    let b = g.join("bob", AgentRole::Attacker);
+    g.expect(a);
+    g.expect(b);
+    for id in [a, b] {
+        g.send(id, reset(None, false, false));
+    }
+    assert_eq!(g.game.referee().episode(), 1);
+}
+
+#[test]
+fn an_agent_with_an_empty_name_gets_one_made_from_its_slot() {
+    let mut g = Game::new(task(1, 5, ""));
+    let id = g.join("!!!", AgentRole::Attacker);
+    match g.expect(id) {
+        Reply::Created { welcome, .. } => {
+            assert_eq!(welcome.agent_name, format!("agent_{:08x}", (id ^ 0x9e37_79b9) as u32))
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn an_action_the_world_cannot_apply_is_refused_and_not_counted() {
+    let mut g = Game::new(task(1, 2, ""));
+    let a = g.join("a", AgentRole::Attacker);
+    g.expect(a);
+    // A scan without its network: refused, and it is not one of the episode's two steps.
+    let half = Action::new(
+        netsecgame::components::ActionType::ScanNetwork,
+        vec![netsecgame::action::Param::SourceHost(CLIENT)],
+    );
+    assert!(message(&g.ask(a, half)).contains("needs parameter `target_network`"));
+    assert!(!step_fields(&g.ask(a, scan())).2, "the first real step does not end the episode");
+    assert!(step_fields(&g.ask(a, scan())).2, "the second does");
+}
+
+#[test]
+fn a_defender_that_resets_before_the_end_is_still_scored_at_the_end() {
+    let mut g = Game::new(task(2, 2, ""));
+    let (d, a) = g.pair(("def", AgentRole::Defender), ("att", AgentRole::Attacker));
+    g.send(d, reset(None, false, false));
+    g.ask(a, scan());
+    g.send(a, scan());
+    let dr = g.records.iter().find(|r| r.agent == d).unwrap();
+    assert_eq!(dr.end, EpisodeEnd::Finished(AgentStatus::Success), "no attacker won: the defender did");
+}
+
+#[test]
+fn leaving_before_any_step_leaves_no_episode_record() {
+    let mut g = Game::new(task(1, 5, ""));
+    let a = g.join("a", AgentRole::Attacker);
+    g.expect(a);
+    g.leave(a);
+    assert!(g.records.is_empty(), "{:?}", g.records);
+    let b = g.join("b", AgentRole::Attacker);
+    g.expect(b);
+    g.ask(b, scan());
+    g.leave(b);
+    assert_eq!(g.records.len(), 1);
+    assert_eq!(g.records[0].end, EpisodeEnd::Left);
+}
+
+#[test]
+fn an_agreed_reset_seed_reseeds_the_global_defender_too() {
+    // Two games with different server seeds, the same agreed seed at the reset: the same
+    // detection step afterwards.
+    let detection_step = |server_seed: i64| {
+        let mut g = Game {
+            game: LocalGame::new(GameSettings::new(task(1, 0, "  use_global_defender: true\n")), server_seed),
+            replies: vec![],
+            closed: vec![],
+            trajectories: vec![],
+            records: vec![],
+        };
+        let a = g.join("a", AgentRole::Attacker);
+        g.expect(a);
+        g.ask(a, reset(Some(99), false, false));
+        (1..2000).find(|_| step_fields(&g.ask(a, scan())).2).unwrap()
+    };
+    assert_eq!(detection_step(1), detection_step(2));
 }

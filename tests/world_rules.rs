@@ -230,3 +230,16 @@ fn unknown_agents_and_non_game_actions_are_errors_not_panics() {
     w.step(1, &block(CLIENT, CLIENT, Ip::v4(8, 8, 8, 8))).unwrap();
     assert!(st(&w, 1).known_blocks[&CLIENT].contains(&Ip::v4(8, 8, 8, 8)));
 }
+
+/// The address layout a seed draws is part of the game's reproducibility (results published
+/// with a seed must replay in later versions), so it is pinned here.
+#[test]
+fn a_seed_fixes_the_new_address_layout_exactly() {
+    let mut w = world_with("two_networks_tiny", "[213.47.23.195, 192.168.2.2]", "  use_dynamic_addresses: true\n");
+    w.add_agent(1, AgentRole::Attacker);
+    w.reset(Some(11), true);
+    let nets: Vec<String> = w.networks().map(|n| n.to_string()).collect();
+    let ips: Vec<String> = w.ips().iter().map(|ip| ip.to_string()).collect();
+    assert_eq!(nets, ["192.168.23.0/24", "192.168.24.0/24", "72.240.129.0/26"], "networks");
+    assert_eq!(ips, ["192.168.23.2", "192.168.24.2", "72.240.129.3", "192.168.23.1", "192.168.24.1"], "addresses");
+}
