@@ -486,7 +486,7 @@ fn an_agent_with_an_empty_name_gets_one_made_from_its_slot() {
     let id = g.join("!!!", AgentRole::Attacker);
     match g.expect(id) {
         Reply::Created { welcome, .. } => {
-            assert_eq!(welcome.agent_name, format!("agent_{:08x}", (id ^ 0x9e37_79b9) as u32))
+            assert_eq!(welcome.agent_name, format!("agent_{:08x}", (id ^ 0x9e37_79b9) as u32));
         }
         other => panic!("{other:?}"),
     }
