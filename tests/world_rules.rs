@@ -242,4 +242,13 @@ fn a_seed_fixes_the_new_address_layout_exactly() {
     let ips: Vec<String> = w.ips().iter().map(|ip| ip.to_string()).collect();
     assert_eq!(nets, ["192.168.23.0/24", "192.168.24.0/24", "72.240.129.0/26"], "networks");
     assert_eq!(ips, ["192.168.23.2", "192.168.24.2", "72.240.129.3", "192.168.23.1", "192.168.24.1"], "addresses");
+    // Goal texts follow: addresses and CIDRs, nothing else.
+    let yaml = "env:\n  scenario: two_networks_tiny\n  use_dynamic_addresses: true\ncoordinator:\n  agents:\n    Attacker:\n      start_position:\n        controlled_hosts: [192.168.2.2]\n      goal:\n        description: \"Send data to 213.47.23.195, scan 192.168.1.0/24 first (not 10.0.0.1).\"\n        known_data: {213.47.23.195: [[User1, DataFromServer1]]}\n";
+    let mut w = World::new(Arc::new(TaskConfig::from_yaml(yaml, "goal-text", None).unwrap()), 42);
+    w.add_agent(1, AgentRole::Attacker);
+    w.reset(Some(11), true);
+    assert_eq!(
+        w.goal_description(AgentRole::Attacker),
+        "Send data to 72.240.129.3, scan 192.168.23.0/24 first (not 10.0.0.1)."
+    );
 }
