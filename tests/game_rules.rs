@@ -552,3 +552,24 @@ fn an_agreed_reset_seed_reseeds_the_global_defender_too() {
     };
     assert_eq!(detection_step(1), detection_step(2));
 }
+
+#[test]
+fn the_referee_is_busy_exactly_while_a_world_answer_is_awaited() {
+    use netsecgame::game::{Input, Referee, WorldRequest};
+    let mut referee = Referee::new(GameSettings::new(task(1, 5, "")));
+    let id = referee.connect("probe").unwrap();
+    let mut out = Vec::new();
+    referee.handle(Input::Request { id, action: Action::join_game("a", AgentRole::Attacker) }, &mut out);
+    assert!(matches!(out.as_slice(), [Effect::World(WorldRequest::Add { .. })]), "{out:?}");
+    assert!(referee.is_busy(), "the join waits for the world");
+    // Another request meanwhile waits in the backlog: no effect yet.
+    out.clear();
+    referee.handle(Input::Request { id, action: scan() }, &mut out);
+    assert!(out.is_empty(), "{out:?}");
+    let mut world = netsecgame::world::World::new(task(1, 5, ""), 42);
+    let state = world.add_agent(id, AgentRole::Attacker);
+    referee.handle(Input::Joined { id, state, goal_description: String::new() }, &mut out);
+    assert!(out.iter().any(|e| matches!(e, Effect::Reply { reply: Reply::Created { .. }, .. })));
+    assert!(out.iter().any(|e| matches!(e, Effect::World(WorldRequest::Step { .. }))), "then the backlog moves on");
+    assert!(referee.is_busy());
+}
