@@ -363,6 +363,50 @@ mod tests {
     }
 
     #[test]
+    fn flags_seeds_and_sizes_take_exactly_upstreams_spellings() {
+        let flag = |v: &str| {
+            parse(&format!(r#"{{"action_type": "ResetGame", "parameters": {{"request_trajectory": {v}}}}}"#))
+                .map(|a| a.request_trajectory())
+        };
+        assert_eq!(flag(r#""True""#), Ok(true));
+        assert_eq!(flag(r#""False""#), Ok(false));
+        assert_eq!(flag(r#""None""#), Ok(false));
+        assert_eq!(flag(r#""1""#), Ok(true));
+        assert_eq!(flag(r#""0""#), Ok(false));
+        assert!(flag(r#""yes""#).is_err());
+        let seed = |v: &str| {
+            parse(&format!(r#"{{"action_type": "ResetGame", "parameters": {{"seed": {v}}}}}"#)).map(|a| a.seed())
+        };
+        assert_eq!(seed(r#""None""#), Ok(None));
+        assert!(seed(r#""7""#).is_err(), "a seed is a number, not a string");
+        let data = |size: &str| {
+            parse(&format!(
+                r#"{{"action_type": "ExfiltrateData", "parameters": {{"source_host": {{"ip": "1.1.1.1"}}, "target_host": {{"ip": "1.1.1.2"}}, "data": {{"owner": "o", "id": "d", "size": {size}}}}}}}"#
+            ))
+        };
+        assert_eq!(data("5").unwrap().data().unwrap().size, 5);
+        assert!(data("1.5").unwrap_err().to_string().contains("`size` must be an integer"));
+        assert!(data("18446744073709551615").is_err());
+    }
+
+    #[test]
+    fn objects_take_only_their_own_keys() {
+        let err = parse(r#"{"action_type": "FindData", "parameters": {"source_host": {"ip": "1.1.1.1", "port": 22}, "target_host": {"ip": "1.1.1.1"}}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unexpected key `port`"), "{err}");
+    }
+
+    #[test]
+    fn a_block_target_is_required_under_one_of_its_names_only() {
+        let a = parse(r#"{"action_type": "BlockIP", "parameters": {"source_host": {"ip": "1.1.1.1"}, "target_host": {"ip": "1.1.1.1"}}}"#).unwrap();
+        assert!(a.check_required().unwrap_err().to_string().contains("`blocked_host`"));
+        // A block target does not stand in for another parameter.
+        let s = parse(r#"{"action_type": "ScanNetwork", "parameters": {"source_host": {"ip": "1.1.1.1"}, "blocked_ip": {"ip": "2.2.2.2"}}}"#).unwrap();
+        assert!(s.check_required().unwrap_err().to_string().contains("`target_network`"));
+    }
+
+    #[test]
     fn harmless_spellings_are_accepted_and_ipv6_is_refused() {
         let bare = parse(r#"{"action_type": "ScanNetwork", "parameters": {"source_host": {"ip": "1.1.1.1"}, "target_network": {"ip": "1.1.1.0", "mask": "24"}}}"#).unwrap();
         assert_eq!(bare.action_type, ActionType::ScanNetwork);

@@ -79,15 +79,6 @@ impl History {
         }
         h
     }
-
-    /// Actions recorded.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
 }
 
 /// True when the action, given the agent's earlier actions this episode, is suspicious
@@ -193,6 +184,57 @@ mod tests {
         assert!(at_risk(&of(&[act(E, 1), act(S, 1), act(S, 1), act(S, 1), act(S, 1), act(S, 1)]), &act(E, 1)));
         assert!(!at_risk(&hist(&[ActionType::BlockIP; 4]), &act(ActionType::BlockIP, 1)));
         assert!(!at_risk(&hist(&[S, S, S]), &act(S, 1)));
+    }
+
+    #[test]
+    fn every_detectable_type_has_its_rule() {
+        use ActionType::ExfiltrateData as X;
+        // Three service scans in the window: over FindServices' ratio.
+        assert!(at_risk(&hist(&[F, F, D, D]), &act(F, 1)));
+        assert!(!at_risk(&hist(&[D, D, D, D]), &act(F, 1)));
+        // Two exfiltrations in a row.
+        assert!(at_risk(&hist(&[S, D, E, X]), &act(X, 1)));
+        assert!(!at_risk(&hist(&[S, D, E, D]), &act(X, 1)));
+    }
+
+    #[test]
+    fn the_window_is_the_last_five_actions() {
+        // Old scans are out of the window: a scan after four data searches is safe.
+        assert!(!at_risk(&hist(&[S, S, S, S, S, S, D, D, D, D]), &act(S, 1)));
+        assert!(at_risk(&hist(&[D, D, D, D, S, S, S, S, S, D]), &act(S, 1)));
+    }
+
+    #[test]
+    fn new_episodes_and_departures_forget_histories() {
+        let mut d = GlobalDefender::new(1);
+        for _ in 0..10 {
+            d.observe(1, &act(S, 1), true);
+            d.observe(2, &act(S, 1), true);
+        }
+        d.new_episode();
+        assert!(d.histories.is_empty());
+        d.observe(3, &act(S, 1), true);
+        d.remove(3);
+        assert!(!d.histories.contains_key(&3));
+        // After a new episode the first four actions are never detected, whatever the seed.
+        for seed in 0..50 {
+            let mut d = GlobalDefender::new(seed);
+            for _ in 0..20 {
+                d.observe(1, &act(S, 1), true);
+            }
+            d.new_episode();
+            assert!((0..4).all(|_| !d.observe(1, &act(S, 1), true)));
+        }
+    }
+
+    #[test]
+    fn reseeding_repeats_the_rolls() {
+        let rolls = |d: &mut GlobalDefender| (0..200).map(|_| d.observe(1, &act(S, 1), true)).collect::<Vec<_>>();
+        let mut a = GlobalDefender::new(1);
+        let mut b = GlobalDefender::new(2);
+        a.reseed(7);
+        b.reseed(7);
+        assert_eq!(rolls(&mut a), rolls(&mut b));
     }
 
     #[test]

@@ -160,6 +160,20 @@ mod tests {
         assert_eq!(d.status, AgentStatus::Playing);
         assert!(!episode_over(&d, true));
         assert!(episode_over(&d, false));
+        // A limit of 0 means none.
+        let mut e = EpisodeAgent::new(AgentRole::Attacker);
+        e.steps = 5;
+        e.after_step(StepResult::default(), Some(0), Reward::Int(-1));
+        assert_eq!(e.status, AgentStatus::PlayingWithTimeout);
+    }
+
+    #[test]
+    fn forbidden_replies_repeat_the_end_reason_with_the_hint() {
+        let mut a = EpisodeAgent::new(AgentRole::Attacker);
+        a.after_step(StepResult { goal_reached: true, detected: false }, None, Reward::Int(-1));
+        let info = a.forbidden_info();
+        assert_eq!(info.end_reason, Some(AgentStatus::Success));
+        assert_eq!(info.info, Some(EPISODE_ENDED_HINT));
     }
 
     #[test]

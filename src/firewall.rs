@@ -161,6 +161,16 @@ mod tests {
         assert_eq!(open.pair_count(), 9);
         let big = Firewall::build(130, &[], &[(vec![0], vec![129])], true);
         assert!(big.allows(0, 129) && !big.allows(129, 0));
+        // Indices out of range are ignored everywhere (and never panic).
+        let strays = Firewall::build(3, &[(private, vec![0, 1, 3]), (public, vec![2])], &[(vec![0, 3], vec![2])], true);
+        assert_eq!(
+            strays,
+            Firewall::build(3, &[(private, vec![0, 1]), (public, vec![2])], &[(vec![0], vec![2])], true)
+        );
+        let mut fw3 = fw.clone();
+        fw3.deny(3, 0);
+        fw3.deny(0, 3);
+        assert_eq!(fw3, fw);
         let no_private = Firewall::build(2, &[(public, vec![0, 1])], &[], true);
         assert!(!no_private.allows(0, 0), "public self-loops need some private network, as upstream");
     }

@@ -87,13 +87,14 @@ impl FrameDecoder {
                 self.skipping = false;
                 continue;
             }
-            if self.scan.depth == 0 && self.scan.pos == 0 {
+            // Between values (nothing scanned yet): skip separators, find the next value.
+            if self.scan.pos == 0 {
                 self.drop_separators();
                 match self.buf.first() {
                     None => return None,
                     Some(b'{' | b'[') => {}
-                    // A partial `EOF` marker: wait for the rest.
-                    Some(b'E') if b"EOF".starts_with(&self.buf) => return None,
+                    // Anything else runs to a newline or the next `{` (a partial `EOF` waits
+                    // there too, and is dropped once complete).
                     Some(_) => return self.garbage_run(),
                 }
             }
@@ -101,6 +102,10 @@ impl FrameDecoder {
                 let end = self.scan.pos;
                 let frame: Vec<u8> = self.buf.drain(..end).collect();
                 self.scan = Scan::default();
+                // The cap is on the request, however its bytes arrived.
+                if frame.len() > self.max_frame {
+                    return Some(Frame::TooLarge { limit: self.max_frame });
+                }
                 return Some(Frame::Request(frame));
             }
             if self.buf.len() > self.max_frame {
@@ -262,6 +267,47 @@ mod tests {
         assert!(d.pending() <= 64);
         d.push(b"}\"}{\"ok\": 1}");
         assert_eq!(frames(&mut d), vec![Frame::Request(b"{\"ok\": 1}".to_vec())]);
+    }
+
+    #[test]
+    fn a_request_over_the_cap_is_refused_even_when_it_arrives_whole() {
+        let mut d = FrameDecoder::new(16);
+        d.push(b"{\"k\": \"0123456789abcdef\"}{\"ok\": 1}");
+        assert_eq!(frames(&mut d), vec![Frame::TooLarge { limit: 16 }, Frame::Request(b"{\"ok\": 1}".to_vec())]);
+    }
+
+    #[test]
+    fn the_caps_are_inclusive() {
+        // A request of exactly the cap is fine, whole or in pieces.
+        let exact = b"{\"k\": \"0123456\"}"; // 16 bytes
+        assert_eq!(exact.len(), 16);
+        let mut d = FrameDecoder::new(16);
+        d.push(exact);
+        assert_eq!(frames(&mut d), vec![Frame::Request(exact.to_vec())]);
+        let mut d = FrameDecoder::new(16);
+        d.push(&exact[..15]);
+        d.push(b" ");
+        assert_eq!(frames(&mut d), vec![], "16 pending bytes are not over a cap of 16");
+        // Garbage without an end waits up to the cap, and no further.
+        let mut d = FrameDecoder::new(16);
+        d.push(&[b'x'; 16]);
+        assert_eq!(frames(&mut d), vec![]);
+        d.push(b"x");
+        assert_eq!(frames(&mut d), vec![Frame::TooLarge { limit: 16 }]);
+        assert!(d.pending() <= 16);
+    }
+
+    #[test]
+    fn a_partial_end_marker_is_not_garbage_but_other_leftovers_are() {
+        let mut d = FrameDecoder::default();
+        d.push(b"{}EO");
+        assert_eq!(frames(&mut d), vec![Frame::Request(b"{}".to_vec())]);
+        assert!(d.pending() > 0, "the partial marker waits");
+        assert_eq!(d.flush_partial(), None, "a partial marker is dropped quietly");
+        d.push(b"Exyz");
+        assert_eq!(d.flush_partial(), Some(Frame::Garbage(b"Exyz".to_vec())));
+        d.push(b"E");
+        assert_eq!(d.flush_partial(), None);
     }
 
     #[test]

@@ -215,6 +215,7 @@ mod tests {
     fn sanitizes_like_upstream() {
         assert_eq!(sanitize_agent_name("My Agent!!", 1), "My_Agent");
         assert_eq!(sanitize_agent_name("a__b  c", 1), "a_b_c");
+        assert_eq!(sanitize_agent_name("red-team_2", 1), "red-team_2", "dashes and underscores stay");
         assert_eq!(sanitize_agent_name("ÄÖ", 0xabc), "agent_00000abc");
         assert_eq!(sanitize_agent_name(&"x".repeat(300), 1).len(), 200);
     }

@@ -132,6 +132,26 @@ pub fn write_py_json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn floats_print_as_python_repr_prints_them() {
+        let cases = [
+            (1.5, "1.5"),
+            (100.0, "100.0"),
+            (1e16, "1e+16"),
+            (1.5e16, "1.5e+16"),
+            (1e-5, "1e-05"),
+            (0.0001, "0.0001"),
+            (-2.5e-7, "-2.5e-07"),
+            (f64::INFINITY, "Infinity"),
+            (f64::NEG_INFINITY, "-Infinity"),
+            (f64::NAN, "NaN"),
+        ];
+        for (x, want) in cases {
+            assert_eq!(py_float_repr(x), want, "{x}");
+        }
+        assert_eq!(to_py_json(&0.5f32), "0.5", "f32 too");
+    }
     use serde_json::json;
 
     #[test]

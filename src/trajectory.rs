@@ -172,6 +172,17 @@ mod tests {
     }
 
     #[test]
+    fn a_step_that_fills_the_bound_exactly_is_kept() {
+        let state = Arc::new(GameState::default());
+        let start = state.approx_json_len();
+        let mut t = Trajectory::bounded("a", AgentRole::Attacker, state.clone(), start + 64);
+        t.push(crate::action::Action::quit_game(), Reward::Int(-1), state.clone(), None);
+        assert!(!t.is_truncated() && t.actions.len() == 1, "exactly at the bound");
+        t.push(crate::action::Action::quit_game(), Reward::Int(-1), state, None);
+        assert!(t.is_truncated() && t.actions.len() == 1, "past it");
+    }
+
+    #[test]
     fn repeated_states_cost_only_their_place() {
         let state = Arc::new(GameState::default());
         let mut t = Trajectory::bounded("a", AgentRole::Attacker, state.clone(), 1 << 20);

@@ -54,6 +54,44 @@ mod log_tests {
         // The newest entry survives.
         assert_eq!(entries.last().unwrap()["source_host"], "10.0.78.31");
     }
+
+    #[test]
+    fn a_log_keeps_its_whole_budget_and_then_drops_the_oldest_quarter() {
+        // Sources printed in 7 to 15 bytes: FindData entries of 66 to 74 bytes, ", " included,
+        // so the log can be filled to exactly MAX_LOG_BYTES.
+        let ips = [
+            "1.1.1.1",
+            "10.1.1.1",
+            "10.10.1.1",
+            "10.10.10.1",
+            "10.10.10.10",
+            "100.10.10.10",
+            "100.100.10.10",
+            "100.100.100.10",
+            "100.100.100.100",
+        ]
+        .map(|s| s.parse::<Ip>().unwrap());
+        let mut log = LogFile::default();
+        log.append(Ip::v4(192, 168, 0, 1), ActionType::ScanNetwork);
+        let first = log.text.clone();
+        while log.text.len() < MAX_LOG_BYTES {
+            let left = MAX_LOG_BYTES - log.text.len();
+            let extra = left - 66 * (left / 66);
+            log.append(ips[extra.min(8)], ActionType::FindData);
+        }
+        assert_eq!(log.text.len(), MAX_LOG_BYTES);
+        assert!(log.text.starts_with(&first), "a log of exactly its budget is kept whole");
+        let full: serde_json::Value = serde_json::from_str(&log.snapshot().content).unwrap();
+        // One entry more: the oldest quarter of the budget goes at once, not one entry at a time.
+        log.append(Ip::v4(10, 9, 9, 9), ActionType::ExploitService);
+        let d = log.snapshot();
+        let kept = MAX_LOG_BYTES * 3 / 4;
+        assert!(d.content.len() <= kept + 1 && d.content.len() > kept - 80, "{}", d.content.len());
+        let entries: serde_json::Value = serde_json::from_str(&d.content).unwrap();
+        let (entries, full) = (entries.as_array().unwrap(), full.as_array().unwrap());
+        assert_eq!(entries.last().unwrap()["source_host"], "10.9.9.9");
+        assert_eq!(entries[..entries.len() - 1], full[full.len() + 1 - entries.len()..], "the newest entries are kept");
+    }
 }
 
 /// What a step did besides changing the acting agent's state.
@@ -392,7 +430,8 @@ impl World {
             known.replace(d.clone());
         }
         known.replace(self.logs[host].snapshot());
-        if let Some(blocks) = self.fw_blocks.get(&tgt).filter(|b| !b.is_empty()) {
+        // Entries of `fw_blocks` are created by a block, so none is empty.
+        if let Some(blocks) = self.fw_blocks.get(&tgt) {
             s.known_blocks.entry(tgt).or_default().extend(blocks.iter().copied());
         }
     }

@@ -291,6 +291,7 @@ fn mid_episode_reset_releases_agents_waiting_at_the_episode_end() {
     assert_eq!(g.expect(b).status(), GameStatus::RESET_DONE);
     let b_record = g.records.iter().find(|r| r.agent == b).unwrap();
     assert_eq!(b_record.end, EpisodeEnd::Reset);
+    assert_eq!(b_record.episode_return, 0.0, "no end reward reaches an agent that reset before the end");
 }
 
 #[test]
@@ -315,6 +316,8 @@ fn leaving_releases_the_episode_end_and_the_reset_barriers() {
 fn defender_false_positives_and_end_rewards() {
     let mut g = Game::new(task(2, 2, ""));
     let (d, a) = g.pair(("def", AgentRole::Defender), ("att", AgentRole::Attacker));
+    // A look at its own logs first (not a block).
+    g.ask(d, Action::find_data(SERVER, SERVER));
     // The defender cuts the client off the server, then runs into its own block.
     let Reply::Step { state, .. } = g.ask(d, Action::block_ip(SERVER, SERVER, CLIENT)) else { panic!() };
     assert!(state.known_blocks[&SERVER].contains(&CLIENT));
@@ -332,7 +335,7 @@ fn defender_false_positives_and_end_rewards() {
         "step + success + one false positive"
     );
     let dr = g.records.iter().find(|r| r.agent == d).unwrap();
-    assert_eq!((dr.blocks, dr.false_positives, dr.won()), (1, 1, true));
+    assert_eq!((dr.blocks, dr.false_positives, dr.won(), dr.steps), (1, 1, true, 3), "only BlockIP counts as a block");
 }
 
 #[test]
@@ -479,4 +482,122 @@ fn step_records_only_when_asked_for() {
     g.game.set_step_events(false);
     g.send(b, scan());
     assert_eq!(g.steps.len(), 2);
+}
+
+#[test]
+fn the_referee_answers_questions_about_its_game() {
+    let mut g = Game::new(task(2, 5, ""));
+    assert_eq!(g.game.referee().connections(), 0);
+    let a = g.join("alice", AgentRole::Attacker);
+    let lurker = g.connect();
+    assert_eq!(g.game.referee().connections(), 2, "joined or not");
+    let players: Vec<(AgentId, String, AgentRole)> =
+        g.game.referee().players().map(|(id, n, r)| (id, n.to_string(), r)).collect();
+    assert_eq!(players, vec![(a, "alice".to_string(), AgentRole::Attacker)]);
+    assert!(g.game.referee().state_of(a).unwrap().controlled_hosts.contains(&CLIENT));
+    assert!(g.game.referee().state_of(lurker).is_none(), "no state before joining");
+    assert!(!g.game.referee().is_busy(), "LocalGame answers everything at once");
+    assert_eq!(g.game.referee().episode(), 0);
+    let b = g.join("bob", AgentRole::Attacker);
+    g.expect(a);
+    g.expect(b);
+    for id in [a, b] {
+        g.send(id, reset(None, false, false));
+    }
+    assert_eq!(g.game.referee().episode(), 1);
+}
+
+#[test]
+fn an_agent_with_an_empty_name_gets_one_made_from_its_slot() {
+    let mut g = Game::new(task(1, 5, ""));
+    let id = g.join("!!!", AgentRole::Attacker);
+    match g.expect(id) {
+        Reply::Created { welcome, .. } => {
+            assert_eq!(welcome.agent_name, format!("agent_{:08x}", (id ^ 0x9e37_79b9) as u32));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn an_action_the_world_cannot_apply_is_refused_and_not_counted() {
+    let mut g = Game::new(task(1, 2, ""));
+    let a = g.join("a", AgentRole::Attacker);
+    g.expect(a);
+    // A scan without its network: refused, and it is not one of the episode's two steps.
+    let half = Action::new(
+        netsecgame::components::ActionType::ScanNetwork,
+        vec![netsecgame::action::Param::SourceHost(CLIENT)],
+    );
+    assert!(message(&g.ask(a, half)).contains("needs parameter `target_network`"));
+    assert!(!step_fields(&g.ask(a, scan())).2, "the first real step does not end the episode");
+    assert!(step_fields(&g.ask(a, scan())).2, "the second does");
+}
+
+#[test]
+fn a_defender_that_resets_before_the_end_is_still_scored_at_the_end() {
+    let mut g = Game::new(task(2, 2, ""));
+    let (d, a) = g.pair(("def", AgentRole::Defender), ("att", AgentRole::Attacker));
+    g.send(d, reset(None, false, false));
+    g.ask(a, scan());
+    g.send(a, scan());
+    let dr = g.records.iter().find(|r| r.agent == d).unwrap();
+    assert_eq!(dr.end, EpisodeEnd::Finished(AgentStatus::Success), "no attacker won: the defender did");
+}
+
+#[test]
+fn leaving_before_any_step_leaves_no_episode_record() {
+    let mut g = Game::new(task(1, 5, ""));
+    let a = g.join("a", AgentRole::Attacker);
+    g.expect(a);
+    g.leave(a);
+    assert!(g.records.is_empty(), "{:?}", g.records);
+    let b = g.join("b", AgentRole::Attacker);
+    g.expect(b);
+    g.ask(b, scan());
+    g.leave(b);
+    assert_eq!(g.records.len(), 1);
+    assert_eq!(g.records[0].end, EpisodeEnd::Left);
+}
+
+#[test]
+fn an_agreed_reset_seed_reseeds_the_global_defender_too() {
+    // Two games with different server seeds, the same agreed seed at the reset: the same
+    // detection step afterwards.
+    let detection_step = |server_seed: i64| {
+        let mut g = Game {
+            game: LocalGame::new(GameSettings::new(task(1, 0, "  use_global_defender: true\n")), server_seed),
+            replies: vec![],
+            closed: vec![],
+            trajectories: vec![],
+            records: vec![],
+            steps: vec![],
+        };
+        let a = g.join("a", AgentRole::Attacker);
+        g.expect(a);
+        g.ask(a, reset(Some(99), false, false));
+        (1..2000).find(|_| step_fields(&g.ask(a, scan())).2).unwrap()
+    };
+    assert_eq!(detection_step(1), detection_step(2));
+}
+
+#[test]
+fn the_referee_is_busy_exactly_while_a_world_answer_is_awaited() {
+    use netsecgame::game::{Input, Referee, WorldRequest};
+    let mut referee = Referee::new(GameSettings::new(task(1, 5, "")));
+    let id = referee.connect("probe").unwrap();
+    let mut out = Vec::new();
+    referee.handle(Input::Request { id, action: Action::join_game("a", AgentRole::Attacker) }, &mut out);
+    assert!(matches!(out.as_slice(), [Effect::World(WorldRequest::Add { .. })]), "{out:?}");
+    assert!(referee.is_busy(), "the join waits for the world");
+    // Another request meanwhile waits in the backlog: no effect yet.
+    out.clear();
+    referee.handle(Input::Request { id, action: scan() }, &mut out);
+    assert!(out.is_empty(), "{out:?}");
+    let mut world = netsecgame::world::World::new(task(1, 5, ""), 42);
+    let state = world.add_agent(id, AgentRole::Attacker);
+    referee.handle(Input::Joined { id, state, goal_description: String::new() }, &mut out);
+    assert!(out.iter().any(|e| matches!(e, Effect::Reply { reply: Reply::Created { .. }, .. })));
+    assert!(out.iter().any(|e| matches!(e, Effect::World(WorldRequest::Step { .. }))), "then the backlog moves on");
+    assert!(referee.is_busy());
 }

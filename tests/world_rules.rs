@@ -230,3 +230,236 @@ fn unknown_agents_and_non_game_actions_are_errors_not_panics() {
     w.step(1, &block(CLIENT, CLIENT, Ip::v4(8, 8, 8, 8))).unwrap();
     assert!(st(&w, 1).known_blocks[&CLIENT].contains(&Ip::v4(8, 8, 8, 8)));
 }
+
+/// The address layout a seed draws is part of the game's reproducibility (results published
+/// with a seed must replay in later versions), so it is pinned here.
+#[test]
+fn a_seed_fixes_the_new_address_layout_exactly() {
+    let mut w = world_with("two_networks_tiny", "[213.47.23.195, 192.168.2.2]", "  use_dynamic_addresses: true\n");
+    w.add_agent(1, AgentRole::Attacker);
+    w.reset(Some(11), true);
+    let nets: Vec<String> = w.networks().map(|n| n.to_string()).collect();
+    let ips: Vec<String> = w.ips().iter().map(|ip| ip.to_string()).collect();
+    assert_eq!(nets, ["192.168.23.0/24", "192.168.24.0/24", "72.240.129.0/26"], "networks");
+    assert_eq!(ips, ["192.168.23.2", "192.168.24.2", "72.240.129.3", "192.168.23.1", "192.168.24.1"], "addresses");
+    // Goal texts follow: addresses and CIDRs, nothing else.
+    let yaml = "env:\n  scenario: two_networks_tiny\n  use_dynamic_addresses: true\ncoordinator:\n  agents:\n    Attacker:\n      start_position:\n        controlled_hosts: [192.168.2.2]\n      goal:\n        description: \"Send data to 213.47.23.195, scan 192.168.1.0/24 first (not 10.0.0.1).\"\n        known_data: {213.47.23.195: [[User1, DataFromServer1]]}\n";
+    let mut w = World::new(Arc::new(TaskConfig::from_yaml(yaml, "goal-text", None).unwrap()), 42);
+    w.add_agent(1, AgentRole::Attacker);
+    w.reset(Some(11), true);
+    assert_eq!(
+        w.goal_description(AgentRole::Attacker),
+        "Send data to 72.240.129.3, scan 192.168.23.0/24 first (not 10.0.0.1)."
+    );
+}
+
+const SMB_DS: &str = "[microsoft-ds, passive, 10.0.19041, false]";
+const SMB_WBT: &str = "[ms-wbt-server, passive, 10.0.19041, false]";
+const SMB_LOGIN: &str = "[windows login, passive, 10.0.19041, true]";
+
+/// A world of `two_networks_tiny` with the given `coordinator.agents` section (indented by 4).
+fn world_of(agents: &str, seed: i64) -> World {
+    let yaml = format!(
+        "env:\n  scenario: two_networks_tiny\n  use_dynamic_addresses: true\ncoordinator:\n  agents:\n{agents}"
+    );
+    World::new(Arc::new(TaskConfig::from_yaml(&yaml, "rules", None).unwrap()), seed)
+}
+
+/// The attacker's start and goal in a world whose attacker section is `attacker` (indented by 6).
+fn attacker_views(attacker: &str, seed: i64) -> (GameState, GameState) {
+    let mut w = world_of(&format!("    Attacker:\n{attacker}"), seed);
+    w.add_agent(1, AgentRole::Attacker);
+    let a = w.agent(1).unwrap();
+    ((*a.state).clone(), a.goal.state.clone())
+}
+
+fn nets(list: &[&str]) -> std::collections::BTreeSet<Network> {
+    list.iter().map(|n| n.parse().unwrap()).collect()
+}
+
+#[test]
+fn goal_networks_are_resolved_as_written_random_or_all_local() {
+    let goal = |nets: &str, seed| {
+        attacker_views(
+            &format!(
+                "      start_position: {{controlled_hosts: [192.168.2.2]}}\n      goal: {{known_networks: {nets}}}\n"
+            ),
+            seed,
+        )
+        .1
+        .known_networks
+    };
+    // Explicit networks, host bits or not, and networks outside the world are kept.
+    assert_eq!(goal("[192.168.2.7/24, 10.9.9.0/24]", 0), nets(&["192.168.2.0/24", "10.9.9.0/24"]));
+    assert_eq!(goal("[all_local]", 0), nets(&["192.168.1.0/24", "192.168.2.0/24"]));
+    let world = nets(&["192.168.1.0/24", "192.168.2.0/24", "213.47.23.192/26"]);
+    let drawn: std::collections::BTreeSet<Network> = (0..30)
+        .map(|seed| {
+            let g = goal("[random]", seed);
+            assert_eq!(g.len(), 1);
+            *g.first().unwrap()
+        })
+        .collect();
+    assert_eq!(drawn, world, "`random` draws any world network");
+}
+
+#[test]
+fn explicit_goal_networks_follow_a_topology_change() {
+    let mut w = world_of("    Attacker:\n      goal: {known_networks: [192.168.2.0/24, 10.9.9.0/24]}\n", 42);
+    w.add_agent(1, AgentRole::Attacker);
+    w.reset(Some(11), true);
+    // The layout of seed 11 (pinned above): 192.168.2.0/24 became 192.168.24.0/24.
+    assert_eq!(w.agent(1).unwrap().goal.state.known_networks, nets(&["192.168.24.0/24", "10.9.9.0/24"]));
+}
+
+#[test]
+fn random_services_and_data_are_drawn_from_the_items_not_listed() {
+    for seed in 0..20 {
+        // Three of the server's four services listed: `random` can only be the fourth.
+        let (start, _) = attacker_views(
+            &format!("      start_position:\n        controlled_hosts: [192.168.2.2]\n        known_services: {{192.168.1.2: [{SMB_DS}, {SMB_WBT}, {SMB_LOGIN}, random], 192.168.2.1: [random]}}\n        known_data: {{192.168.1.2: [[User1, DataFromServer1], random]}}\n"),
+            seed,
+        );
+        let services: Vec<&str> = start.known_services[&SMB].iter().map(|s| &*s.name).collect();
+        assert_eq!(services, ["microsoft-ds", "ms-wbt-server", "powershell", "windows login"]);
+        assert!(
+            !start.known_services.contains_key(&Ip::v4(192, 168, 2, 1)),
+            "a host with nothing to draw gets no entry"
+        );
+        // A start `random` data item is another item of that host, never its logfile.
+        let data = &start.known_data[&SMB];
+        assert_eq!(data.len(), 2, "seed {seed}: {data:?}");
+        assert!(data.iter().all(|d| &*d.id != "logfile" && d.id.ends_with("FromServer1")), "{data:?}");
+    }
+}
+
+#[test]
+fn all_lists_every_service_and_data_item_of_the_host() {
+    let (start, goal) = attacker_views(
+        "      start_position:\n        controlled_hosts: [192.168.2.2]\n        known_services: {192.168.1.2: [all]}\n        known_data: {192.168.1.2: [all]}\n      goal:\n        known_services: {192.168.2.2: [all]}\n        known_data: {192.168.1.2: [all], 213.47.23.195: [all]}\n",
+        0,
+    );
+    assert_eq!(start.known_services[&SMB].len(), 4);
+    let ids: std::collections::BTreeSet<&str> = start.known_data[&SMB].iter().map(|d| &*d.id).collect();
+    assert_eq!(ids, ["Data2FromServer1", "Data3FromServer1", "DataFromServer1"].into(), "no logfile");
+    assert_eq!(goal.known_services[&CLIENT].len(), 2);
+    assert_eq!(goal.known_data[&SMB], start.known_data[&SMB]);
+    assert!(!goal.known_data.contains_key(&CC), "a host without data adds nothing");
+}
+
+#[test]
+fn a_random_start_in_a_world_without_start_candidates_gives_no_host() {
+    let mut task = TaskConfig::from_yaml(
+        "env:\n  scenario: two_networks_tiny\ncoordinator:\n  agents:\n    Attacker:\n      start_position: {controlled_hosts: [random]}\n",
+        "rules",
+        None,
+    )
+    .unwrap();
+    let scenario = "name: t\nhosts:\n  - {name: a, interfaces: [10.0.0.2/24]}\n";
+    task.topology = Arc::new(netsecgame::scenario::Topology::from_yaml(scenario, "t").unwrap());
+    let mut w = World::new(Arc::new(task), 1);
+    assert!(w.add_agent(1, AgentRole::Attacker).controlled_hosts.is_empty());
+}
+
+#[test]
+fn each_role_gets_its_own_goal_description() {
+    let w = world_of(
+        "    Attacker:\n      goal: {description: take 192.168.1.2}\n    Defender:\n      goal: {description: guard 192.168.1.2}\n",
+        0,
+    );
+    assert_eq!(w.goal_description(AgentRole::Attacker), "take 192.168.1.2");
+    assert_eq!(w.goal_description(AgentRole::Defender), "guard 192.168.1.2");
+    assert_eq!(w.goal_description(AgentRole::Benign), "");
+}
+
+#[test]
+fn host_names_and_data_follow_the_current_addresses() {
+    let mut w = world_of("    Attacker:\n      start_position: {controlled_hosts: [192.168.2.2]}\n", 0);
+    assert_eq!(w.host_name(SMB), Some("smb_server"));
+    assert_eq!((w.host_name(ROUTER), w.host_name(Ip::v4(192, 168, 2, 1))), (Some("router1"), Some("router1")));
+    assert_eq!(w.host_name(Ip::v4(8, 8, 8, 8)), None);
+    assert_eq!(w.data_of(SMB).count(), 3);
+    assert_eq!(w.data_of(Ip::v4(8, 8, 8, 8)).count(), 0);
+    w.reset(Some(11), true);
+    let smb = w.ips()[0];
+    assert_eq!((smb, w.host_name(smb)), (Ip::v4(192, 168, 23, 2), Some("smb_server")));
+    assert_eq!((w.host_name(SMB), w.data_of(SMB).count()), (None, 0));
+    assert_eq!(w.data_of(smb).count(), 3);
+}
+
+#[test]
+fn a_removed_attacker_no_longer_counts_for_all_attackers_goals() {
+    let mut w = world_with("two_networks_tiny", "[192.168.2.2]", "");
+    w.add_agent(1, AgentRole::Attacker);
+    w.add_agent(2, AgentRole::Defender);
+    assert!(!w.goal_reached(2));
+    w.remove_agent(1);
+    assert!(w.agent(1).is_none() && !w.goal_reached(1));
+    assert!(w.attacker_controlled().is_empty());
+    assert!(w.goal_reached(2), "no attacker host is left to block");
+}
+
+#[test]
+fn an_all_attackers_goal_also_needs_the_rest_of_the_goal() {
+    let mut w = world_of(
+        "    Attacker:\n      start_position: {controlled_hosts: [192.168.2.2]}\n    Defender:\n      start_position: {controlled_hosts: [all_local]}\n      goal:\n        known_hosts: [213.47.23.195]\n        known_blocks: {192.168.1.2: all_attackers}\n",
+        0,
+    );
+    w.add_agent(1, AgentRole::Attacker);
+    w.add_agent(2, AgentRole::Defender);
+    w.step(2, &block(SMB, SMB, CLIENT)).unwrap();
+    assert!(!w.goal_reached(2), "every attacker host is blocked, but 213.47.23.195 is not known");
+    w.step(2, &scan(SMB, "213.47.23.192/26")).unwrap();
+    assert!(w.goal_reached(2));
+}
+
+#[test]
+fn scans_of_networks_larger_or_smaller_than_the_worlds() {
+    let scanned = |net: &str| {
+        let mut w = world_with("two_networks_tiny", "[192.168.2.2]", "");
+        w.add_agent(1, AgentRole::Attacker);
+        w.step(1, &scan(CLIENT, net)).unwrap();
+        st(&w, 1).known_hosts
+    };
+    let client_side = [CLIENT, Ip::v4(192, 168, 2, 1)];
+    // A /16 covers both private networks (the firewall still hides the router's 1.1).
+    assert_eq!(scanned("192.168.0.0/16"), [SMB, CLIENT, Ip::v4(192, 168, 2, 1)].into());
+    assert_eq!(scanned("0.0.0.0/0"), [SMB, CLIENT, Ip::v4(192, 168, 2, 1), CC].into());
+    // Part of a network: only the hosts inside it.
+    assert_eq!(scanned("192.168.1.0/25"), [SMB, CLIENT].into());
+    assert_eq!(scanned("192.168.2.0/31"), client_side.into());
+    assert_eq!(scanned("192.168.1.2/32"), [SMB, CLIENT].into());
+    assert_eq!(scanned("192.168.1.1/32"), [CLIENT].into());
+    assert_eq!(scanned("10.0.0.0/8"), [CLIENT].into());
+}
+
+#[test]
+fn find_data_on_a_controlled_host_shows_the_blocks_placed_there() {
+    let mut w = owning_smb();
+    w.add_agent(2, AgentRole::Defender);
+    w.step(2, &block(SMB, SMB, CC)).unwrap();
+    assert!(!st(&w, 1).known_blocks.contains_key(&SMB));
+    w.step(1, &find_data(SMB, SMB)).unwrap();
+    assert_eq!(st(&w, 1).known_blocks[&SMB], [CC].into());
+    // A host without blocks adds no entry.
+    w.step(1, &find_data(CLIENT, CLIENT)).unwrap();
+    assert!(!st(&w, 1).known_blocks.contains_key(&CLIENT));
+}
+
+#[test]
+fn services_and_exploits_on_a_host_of_an_unknown_network_add_that_network() {
+    let cc_net: Network = "213.47.23.192/26".parse().unwrap();
+    let mut w = world_with("two_networks_tiny", "[192.168.2.2]", "");
+    w.add_agent(1, AgentRole::Attacker);
+    assert!(!st(&w, 1).known_networks.contains(&cc_net));
+    let mut w2 = w.clone();
+    w.step(1, &find_services(CLIENT, CC)).unwrap();
+    assert!(st(&w, 1).known_networks.contains(&cc_net));
+    // Exploiting a known host (known from a scan, which adds no network) adds it too.
+    w2.step(1, &scan(CLIENT, "213.47.23.192/26")).unwrap();
+    assert!(!st(&w2, 1).known_networks.contains(&cc_net));
+    w2.step(1, &find_services(CLIENT, CC)).unwrap();
+    assert!(!st(&w2, 1).known_networks.contains(&cc_net), "only a host seen for the first time brings its network");
+    w2.step(1, &exploit(CLIENT, CC, Service::new("listener", "passive", "1.0.0", false))).unwrap();
+    assert!(st(&w2, 1).controlled_hosts.contains(&CC) && st(&w2, 1).known_networks.contains(&cc_net));
+}

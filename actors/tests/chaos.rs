@@ -57,7 +57,7 @@ fn find_data_router() -> String {
 #[test]
 fn a_client_pipelining_without_reading_leaves_the_server_memory_flat() {
     let dir = scratch("chaos-greedy");
-    let server = BinServer::start(&write_task(&dir, 1, 0, false), &dir, &[]);
+    let server = BinServer::start(&write_task(&dir, 1, 0, false), &dir, &["--max_unsent_bytes", "65536"]);
     let mut greedy = server.connect();
     greedy.request(&join("greedy", "Attacker"));
     let before = server.rss_kib();

@@ -255,3 +255,48 @@ fn one_process_serves_many_independent_games_and_idle_ones_cost_little() {
     let _ = child.wait();
     assert!(rss < 64 * 1024, "256 idle games take {rss} KiB");
 }
+
+#[test]
+fn the_servers_own_flags_work_through_the_binary() {
+    let dir = scratch("flags-own");
+    let task = repo().join("tasks/default.yaml");
+    let server = BinServer::start(
+        &task,
+        &dir,
+        &[
+            "--max_agents",
+            "2",
+            "--idle_timeout",
+            "1",
+            "--frame_timeout_ms",
+            "200",
+            "--max_request_bytes",
+            "1000",
+            "--io_threads",
+            "2",
+        ],
+    );
+    // --max_request_bytes: a larger request is refused, the connection goes on.
+    let mut a = server.connect();
+    let big = format!(
+        r#"{{"action_type": "JoinGame", "parameters": {{"agent_info": {{"name": "{}", "role": "Attacker"}}}}}}"#,
+        "x".repeat(1500)
+    );
+    let v = a.request(&big);
+    assert!(v["message"]["message"].as_str().unwrap().contains("exceeds 1000 bytes"), "{v}");
+    assert_eq!(a.request(&join("a", "Attacker"))["status"], "GameStatus.CREATED", "--io_threads 2 serves");
+    // --max_agents 2: a third connection is refused.
+    let _b = server.connect();
+    let mut c = server.connect();
+    assert!(c.recv()["message"]["message"].as_str().unwrap().contains("Server full"));
+    // --frame_timeout_ms 200: half a request is answered as malformed after 200 ms.
+    let t = std::time::Instant::now();
+    a.send(b"{\"action_type\": ");
+    let v = a.recv();
+    assert!(v["message"]["message"].as_str().unwrap().contains("Malformed Action"), "{v}");
+    assert!(t.elapsed() >= std::time::Duration::from_millis(150), "not before the frame timeout");
+    // --idle_timeout 1: a silent agent is closed.
+    let v = a.recv();
+    assert!(v["message"]["message"].as_str().unwrap().contains("No request for 1 s"), "{v}");
+    assert!(a.closed_within(std::time::Duration::from_secs(3)));
+}

@@ -170,9 +170,9 @@ fn connection_limit_refuses_with_a_message() {
     assert_eq!(v["status"], "GameStatus.BAD_REQUEST");
     assert!(v["message"]["message"].as_str().unwrap().contains("Server full"), "{v}");
     assert!(second.closed_within(Duration::from_secs(5)));
-    // The slot is released when the first agent leaves.
+    // The slot is released when the first agent leaves (once the game has seen it go).
     drop(first);
-    std::thread::sleep(Duration::from_millis(200));
+    assert!(server.wait_for(Duration::from_secs(5), |s| s.connections == 0));
     let mut third = Raw::connect(&server);
     assert_eq!(third.request(&join("third", "Attacker"))["status"], "GameStatus.CREATED");
 }

@@ -508,9 +508,9 @@ impl Referee {
             if !p.recorded {
                 p.recorded = true;
                 let end = match (&p.parked, p.ep.status) {
-                    (Some(Parked::Reset(_)), status) if !status.is_terminal() && p.role == AgentRole::Attacker => {
-                        EpisodeEnd::Reset
-                    }
+                    // Asked for a reset before its episode had an outcome (defenders always have
+                    // one by now: the end rewards just gave it).
+                    (Some(Parked::Reset(_)), status) if !status.is_terminal() => EpisodeEnd::Reset,
                     (_, status) => EpisodeEnd::Finished(status),
                 };
                 out.push(Effect::EpisodeEnded(record_of(*id, p, episode, end)));
