@@ -286,9 +286,14 @@ fn the_servers_own_flags_work_through_the_binary() {
     assert!(v["message"]["message"].as_str().unwrap().contains("exceeds 1000 bytes"), "{v}");
     assert_eq!(a.request(&join("a", "Attacker"))["status"], "GameStatus.CREATED", "--io_threads 2 serves");
     // --max_agents 2: a third connection is refused.
-    let _b = server.connect();
+    let mut b = server.connect();
+    // b's connection is known to the game once it has an answer (with two I/O threads, b's
+    // and c's arrivals could otherwise reach the game in either order).
+    let v = b.request(r#"{"action_type": "ResetGame", "parameters": {}}"#);
+    assert_eq!(v["status"], "GameStatus.BAD_REQUEST", "{v}");
     let mut c = server.connect();
-    assert!(c.recv()["message"]["message"].as_str().unwrap().contains("Server full"));
+    let v = c.recv();
+    assert!(v["message"]["message"].as_str().unwrap().contains("Server full"), "{v}");
     // --frame_timeout_ms 200: half a request is answered as malformed after 200 ms.
     let t = std::time::Instant::now();
     a.send(b"{\"action_type\": ");
