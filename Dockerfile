@@ -1,6 +1,7 @@
 # The NetSecGame server. Multi-stage: dependencies are built in a layer of their own (from the
-# manifests alone), so editing the sources rebuilds only the project's two crates, and editing
-# anything else (README, compose file, tasks) rebuilds nothing.
+# manifests alone, with a stub for every target they declare), so editing the sources rebuilds
+# only the project's two crates, and editing anything else (README, compose file, tasks)
+# rebuilds nothing.
 FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
@@ -8,7 +9,7 @@ COPY actors/Cargo.toml actors/
 RUN mkdir -p src actors/src/bin/netsecgame benches \
  && touch src/lib.rs actors/src/lib.rs \
  && echo 'fn main() {}' > actors/src/bin/netsecgame/main.rs \
- && echo 'fn main() {}' > benches/world_step.rs \
+ && for b in $(sed -n '/^\[\[bench\]\]/{n;s/^name = "\(.*\)"/\1/p}' Cargo.toml); do echo 'fn main() {}' > "benches/$b.rs"; done \
  && cargo build --release --locked --bin netsecgame \
  && rm -rf src actors/src benches
 COPY src src

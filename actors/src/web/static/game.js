@@ -137,7 +137,7 @@
     const box = $("agent-cards");
     const agents = [...state.agents.values()].sort((a, b) => a.id - b.id);
     if (!agents.length) {
-      box.replaceChildren(el("div", { class: "empty" }, "No agent has joined yet. Connect one to the game's port."));
+      box.replaceChildren(el("div", { class: "empty" }, "No agent is playing. Connect one to the game's port."));
       return;
     }
     const inWorld = state.graphSet ? new Set(graph.g.networks.map((n) => n.cidr)) : null;
