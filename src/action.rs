@@ -308,3 +308,47 @@ impl Serialize for Action {
         st.end()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> Ip {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn actions_are_equal_when_their_type_and_parameters_are_whatever_the_order() {
+        let scan = Action::scan_network(ip("192.168.2.2"), "192.168.1.0/24".parse().unwrap());
+        let reordered = Action::new(ActionType::ScanNetwork, scan.params.iter().rev().cloned().collect());
+        assert_eq!(scan, reordered);
+        let other_net = Action::scan_network(ip("192.168.2.2"), "192.168.3.0/24".parse().unwrap());
+        assert_ne!(scan, other_net, "a different network");
+        let other_source = Action::scan_network(ip("192.168.2.3"), "192.168.1.0/24".parse().unwrap());
+        assert_ne!(scan, other_source, "a different source");
+        // The same parameters under another type, and a parameter of another kind with the
+        // same value, are different actions.
+        assert_ne!(
+            Action::find_services(ip("1.1.1.1"), ip("2.2.2.2")),
+            Action::find_data(ip("1.1.1.1"), ip("2.2.2.2"))
+        );
+        let swapped =
+            Action::new(ActionType::FindData, vec![Param::TargetHost(ip("1.1.1.1")), Param::SourceHost(ip("2.2.2.2"))]);
+        assert_ne!(
+            Action::find_data(ip("1.1.1.1"), ip("2.2.2.2")),
+            swapped,
+            "source and target are not interchangeable"
+        );
+        let block = |b: &str| Action::block_ip(ip("1.1.1.1"), ip("1.1.1.1"), ip(b));
+        assert_eq!(block("3.3.3.3"), block("3.3.3.3"));
+        assert_ne!(block("3.3.3.3"), block("4.4.4.4"));
+        let join = |n: &str, r| Action::join_game(n, r);
+        assert_ne!(join("a", AgentRole::Attacker), join("b", AgentRole::Attacker));
+        assert_ne!(join("a", AgentRole::Attacker), join("a", AgentRole::Defender));
+        let reset =
+            |seed| Action::reset_game(ResetOptions { request_trajectory: false, randomize_topology: false, seed });
+        assert_eq!(reset(Some(1)), reset(Some(1)));
+        assert_ne!(reset(Some(1)), reset(Some(2)));
+        assert_ne!(reset(Some(1)), reset(None));
+    }
+}
