@@ -343,6 +343,7 @@ mod tests {
         assert_eq!(block("3.3.3.3"), block("3.3.3.3"));
         assert_ne!(block("3.3.3.3"), block("4.4.4.4"));
         let join = |n: &str, r| Action::join_game(n, r);
+        assert_eq!(join("a", AgentRole::Attacker), join("a", AgentRole::Attacker));
         assert_ne!(join("a", AgentRole::Attacker), join("b", AgentRole::Attacker));
         assert_ne!(join("a", AgentRole::Attacker), join("a", AgentRole::Defender));
         let reset =

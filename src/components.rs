@@ -544,6 +544,84 @@ mod tests {
     }
 
     #[test]
+    fn private_addresses_are_upstreams() {
+        let private = |s: &str| s.parse::<Ip>().unwrap().is_private();
+        for ip in [
+            "10.1.2.3",
+            "100.64.0.1",
+            "100.127.255.255",
+            "172.16.0.1",
+            "172.31.9.9",
+            "192.0.0.5",
+            "192.168.1.2",
+            "198.18.0.1",
+            "198.19.255.1",
+            "239.1.1.1",
+            "169.254.3.4",
+        ] {
+            assert!(private(ip), "{ip} is private");
+        }
+        // Each range's first octet alone is not enough, and 127/8 is not private there.
+        for ip in [
+            "100.63.0.1",
+            "100.128.0.1",
+            "172.15.0.1",
+            "172.32.0.1",
+            "192.0.1.5",
+            "192.1.0.5",
+            "192.169.1.2",
+            "198.17.0.1",
+            "198.20.0.1",
+            "169.253.1.1",
+            "8.8.8.8",
+            "127.0.0.1",
+            "213.47.23.195",
+        ] {
+            assert!(!private(ip), "{ip} is public");
+        }
+    }
+
+    #[test]
+    fn a_logfile_is_owned_by_system_named_logfile_of_type_log() {
+        assert!(Data::logfile(3, "a\nb".into()).is_logfile());
+        for (owner, id, data_type) in
+            [("User", "logfile", "log"), ("system", "Password", "log"), ("system", "logfile", "txt")]
+        {
+            let d = Data { data_type: data_type.into(), ..Data::new(owner, id) };
+            assert!(!d.is_logfile(), "{owner}/{id}/{data_type}");
+        }
+    }
+
+    #[test]
+    fn data_order_and_identity_in_each_field() {
+        let a = Data { size: 1, content: "x".into(), ..Data::new("User", "A") };
+        let b = Data { size: 1, content: "x".into(), ..Data::new("User", "B") };
+        assert!(a < b && b > a, "ordered by id within an owner");
+        assert_eq!(a.partial_cmp(&a), Some(Ordering::Equal));
+        assert!(Data::new("Admin", "Z") < Data::new("User", "A"), "by owner first");
+        assert!(a.identical(&a.clone()));
+        assert!(!a.identical(&Data { size: 2, ..a.clone() }), "size counts");
+        assert!(!a.identical(&Data { content: "y".into(), ..a.clone() }), "content counts");
+        assert!(!a.identical(&b), "key counts");
+    }
+
+    #[test]
+    fn only_the_six_world_actions_are_game_actions() {
+        let game: Vec<ActionType> = ActionType::ALL.iter().copied().filter(|t| t.is_game_action()).collect();
+        assert_eq!(
+            game,
+            [
+                ActionType::ScanNetwork,
+                ActionType::FindServices,
+                ActionType::FindData,
+                ActionType::ExploitService,
+                ActionType::ExfiltrateData,
+                ActionType::BlockIP
+            ]
+        );
+    }
+
+    #[test]
     fn network_containment_and_canonical_form() {
         let n: Network = "192.168.1.7/24".parse().unwrap();
         assert!(n.contains("192.168.1.200".parse().unwrap()));
@@ -590,6 +668,33 @@ mod tests {
         assert_eq!(Reward::Int(-1) + Reward::Int(100), Reward::Int(99));
         assert_eq!(Reward::Int(-1) + Reward::Float(100.0), Reward::Float(99.0));
         assert_eq!((Reward::Int(-5) * 3).to_string(), "-15");
+        assert_eq!(Reward::Float(-2.5) * 3, Reward::Float(-7.5));
         assert_eq!(Reward::Float(99.0).to_string(), "99.0");
+    }
+
+    #[test]
+    fn statuses_parse_with_or_without_their_prefix() {
+        for s in AgentStatus::ALL {
+            assert_eq!(AgentStatus::parse(s.wire()), Some(*s));
+            assert_eq!(AgentStatus::parse(s.name()), Some(*s));
+        }
+        for s in GameStatus::ALL {
+            assert_eq!(GameStatus::parse(s.wire()), Some(*s));
+            assert_eq!(GameStatus::parse(s.name()), Some(*s));
+        }
+        assert_eq!(AgentStatus::parse("AgentStatus.Won"), None);
+        assert_eq!(GameStatus::parse("GameStatus.TEAPOT"), None);
+    }
+
+    #[test]
+    fn step_info_has_only_the_keys_it_holds() {
+        let info = |end_reason, info| to_py_json(&StepInfo { end_reason, info });
+        assert_eq!(info(None, None), "{}");
+        assert_eq!(info(None, Some("hint")), r#"{"info": "hint"}"#);
+        assert_eq!(info(Some(AgentStatus::Fail), None), r#"{"end_reason": "AgentStatus.Fail"}"#);
+        assert_eq!(
+            info(Some(AgentStatus::Success), Some("hint")),
+            r#"{"end_reason": "AgentStatus.Success", "info": "hint"}"#
+        );
     }
 }
