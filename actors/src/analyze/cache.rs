@@ -1,4 +1,5 @@
-//! Memo of raw JSON text to what it decoded to, within a byte budget.
+//! Memo of raw JSON text to what it decoded to, within a byte budget. Keys are the bytes of
+//! the line (checked as UTF-8 once, by the worker that decoded it).
 //!
 //! The same states and actions recur across a file's episodes (a training run revisits its
 //! states thousands of times), and the same text always decodes to the same identity. So
@@ -12,7 +13,7 @@ use std::collections::HashMap;
 
 #[derive(Debug)]
 pub struct TextMemo<V> {
-    map: HashMap<Box<str>, V, RandomState>,
+    map: HashMap<Box<[u8]>, V, RandomState>,
     bytes: usize,
     budget: usize,
 }
@@ -22,12 +23,12 @@ impl<V: Copy> TextMemo<V> {
         TextMemo { map: HashMap::default(), bytes: 0, budget }
     }
 
-    pub fn get(&self, text: &str) -> Option<V> {
+    pub fn get(&self, text: &[u8]) -> Option<V> {
         self.map.get(text).copied()
     }
 
     /// Remembers `text`, unless that would pass the budget.
-    pub fn insert(&mut self, text: &str, value: V) {
+    pub fn insert(&mut self, text: &[u8], value: V) {
         let cost = text.len() + 48; // the key's bytes plus the entry's own overhead
         if self.bytes + cost <= self.budget && !self.map.contains_key(text) {
             self.bytes += cost;
@@ -51,10 +52,10 @@ mod tests {
     #[test]
     fn remembers_within_its_budget() {
         let mut m = TextMemo::new(120);
-        m.insert("aaaa", 1);
-        m.insert("bbbb", 2);
-        m.insert("cccc", 3); // past the budget: not kept
-        assert_eq!((m.get("aaaa"), m.get("bbbb"), m.get("cccc")), (Some(1), Some(2), None));
+        m.insert(b"aaaa", 1);
+        m.insert(b"bbbb", 2);
+        m.insert(b"cccc", 3); // past the budget: not kept
+        assert_eq!((m.get(b"aaaa"), m.get(b"bbbb"), m.get(b"cccc")), (Some(1), Some(2), None));
         assert_eq!(m.len(), 2);
     }
 }

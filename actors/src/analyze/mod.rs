@@ -7,6 +7,8 @@
 //!   accumulators whose size depends on the game (steps, distinct states, actions and edges),
 //!   never on the number of episodes. A multi-gigabyte file runs in the memory of a few chunks
 //!   (or its longest line) plus its gameplay graph.
+//! * A state written exactly as the one before it is found by a byte comparison, not a JSON
+//!   scan ([`fast_states`]): most states of an episode repeat the last one.
 //! * Only new text is decoded: a state or action whose exact text was seen before has the same
 //!   identity, so a memo of text within a byte budget ([`cache`]) skips most of the work.
 //! * Identities are upstream's ([`identity`]): the same states and actions make the same
@@ -22,6 +24,7 @@
 pub mod cache;
 pub mod charts;
 pub mod episodes;
+pub mod fast_states;
 pub mod graph;
 pub mod identity;
 pub mod input;
@@ -227,9 +230,9 @@ fn analyze_file(
                 return true;
             }
         };
-        // The worker checked that the line is UTF-8; this second look is cheap next to the JSON.
-        let text = std::str::from_utf8(bytes).unwrap_or_default();
-        if let Err(e) = fold(digest, text, options, graph, &mut stats, scratch) {
+        // The worker checked that the line is UTF-8 (a digest is made of nothing else), so the
+        // fold reads bytes: no second look at the whole line on this thread.
+        if let Err(e) = fold(digest, bytes, options, graph, &mut stats, scratch) {
             stats.bad_lines += 1;
             report(problem(e), &mut kept);
             return true;
@@ -248,7 +251,7 @@ fn analyze_file(
 /// problem.
 fn fold(
     d: &record::Digest,
-    line: &str,
+    line: &[u8],
     options: &Options,
     graph: &mut GameplayGraph,
     stats: &mut FileStats,
@@ -320,7 +323,7 @@ fn fold(
 
 /// Classifies each action as known (its text was seen) or new (decoded, its identity key
 /// written to the pool). Returns the pool entries used.
-fn decode_actions(d: &record::Digest, line: &str, s: &mut Scratch) -> Result<usize, LineError> {
+fn decode_actions(d: &record::Digest, line: &[u8], s: &mut Scratch) -> Result<usize, LineError> {
     s.action_slots.clear();
     s.new_at.clear();
     s.labels.clear();
@@ -332,7 +335,7 @@ fn decode_actions(d: &record::Digest, line: &str, s: &mut Scratch) -> Result<usi
             continue;
         }
         let bad = |e: String| LineError::NotARecord(format!("action {} (of {}): {e}", i + 1, d.actions.len()));
-        let action: record::RawAction<'_> = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let action: record::RawAction<'_> = serde_json::from_slice(text).map_err(|e| bad(e.to_string()))?;
         let ty = ActionType::parse(&action.action_type)
             .ok_or_else(|| bad(format!("unknown action type `{}`", action.action_type)))?;
         let ty_index = steps::type_index(ty);
@@ -348,17 +351,18 @@ fn decode_actions(d: &record::Digest, line: &str, s: &mut Scratch) -> Result<usi
 /// Classifies each state as known or new, as [`decode_actions`] does, continuing the pool at
 /// entry `n`. A state written exactly as the one before it is the same state: it takes the
 /// same slot without even a look-up (most steps leave the state unchanged).
-fn decode_states(d: &record::Digest, line: &str, s: &mut Scratch, mut n: usize) -> Result<usize, LineError> {
+fn decode_states(d: &record::Digest, line: &[u8], s: &mut Scratch, mut n: usize) -> Result<usize, LineError> {
     s.state_slots.clear();
-    let mut previous: Option<(&str, Slot)> = None;
+    let mut previous: Option<(&[u8], Slot)> = None;
     for (i, range) in d.states.iter().enumerate() {
         let text = &line[range.clone()];
         let slot = match previous {
+            Some((_, slot)) if d.repeats[i] => slot,
             Some((p, slot)) if p == text => slot,
             _ => match s.state_memo.get(text) {
                 Some(id) => Slot::Known(id),
                 None => {
-                    let state: record::State<'_> = serde_json::from_str(text)
+                    let state: record::State<'_> = serde_json::from_slice(text)
                         .map_err(|e| LineError::NotARecord(format!("state {} (of {}): {e}", i, d.states.len())))?;
                     identity::state_string(&state, s.key(n));
                     s.new_at.push(i);

@@ -326,6 +326,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for Param<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Digest {
     pub states: Vec<std::ops::Range<usize>>,
+    /// `repeats[i]`: state `i` is known to be the text of state `i - 1` again (the fast path
+    /// knows; false says nothing), so folding need not compare them.
+    pub repeats: Vec<bool>,
     pub actions: Vec<std::ops::Range<usize>>,
     /// Sum of the rewards (the episode's return).
     pub ret: f64,
@@ -347,6 +350,7 @@ impl Digest {
         let t = &record.trajectory;
         Digest {
             states: t.states.iter().map(range).collect(),
+            repeats: vec![false; t.states.len()],
             actions: t.actions.iter().map(range).collect(),
             ret: t.rewards.iter().sum(),
             end_reason: record.end_reason.as_deref().map(str::to_string),
