@@ -25,6 +25,8 @@ pub enum OutputError {
     Io { path: PathBuf, source: std::io::Error },
     #[error(transparent)]
     Chart(#[from] ChartError),
+    #[error("the thread writing the graph files panicked")]
+    Thread,
 }
 
 /// Which graph exports to write.
@@ -49,54 +51,82 @@ pub fn write(a: &Analysis, dir: &Path, formats: GraphFormats) -> Result<Written,
         move |source| OutputError::Io { path, source }
     };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
+    // The edge table and the graph exports (most of the bytes) are written on a second thread
+    // while this one computes the graph's statistics and draws the charts.
+    std::thread::scope(|scope| {
+        let graph_files = scope.spawn(|| write_graph_files(a, dir, formats));
+        let mut written = Vec::new();
+        let stats = a.graph.stats();
+        let many = a.files.len() > 1;
+
+        let mut charts_per_file = Vec::new();
+        for (i, f) in a.files.iter().enumerate() {
+            let suffix = if many { format!("_{}", i + 1) } else { String::new() };
+            let name = f.path.file_name().map_or_else(|| f.path.display().to_string(), |n| n.to_string_lossy().into());
+            let mut charts = Map::new();
+            let steps_file = format!("actions_per_step{suffix}.svg");
+            let path = dir.join(&steps_file);
+            charts::actions_per_step(&path, &f.steps, &format!("Action types per step — {name}"), 100)?;
+            written.push(path);
+            charts.insert("actions_per_step".into(), json!(steps_file));
+            let flow_file = format!("action_flow{suffix}.svg");
+            let path = dir.join(&flow_file);
+            charts::action_flow(&path, &f.steps, &format!("Action flow by step — {name}"))?;
+            written.push(path);
+            charts.insert("action_flow".into(), json!(flow_file));
+            charts_per_file.push(charts);
+        }
+        let names: Vec<String> = a
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let n = f.path.file_name().map_or_else(|| f.path.display().to_string(), |n| n.to_string_lossy().into());
+                if many {
+                    format!("{} {n}", i + 1)
+                } else {
+                    n
+                }
+            })
+            .collect();
+        let eff_inputs: Vec<(&str, &super::steps::StepStats)> =
+            names.iter().map(String::as_str).zip(a.files.iter().map(|f| &f.steps)).collect();
+        let path = dir.join("efficiency.svg");
+        charts::efficiency(&path, &eff_inputs)?;
+        written.push(path);
+        let mut exports = Map::new();
+        exports.insert("efficiency_chart".into(), json!("efficiency.svg"));
+        if many {
+            let path = dir.join("graph_growth.svg");
+            charts::graph_growth(&path, &stats)?;
+            written.push(path);
+            exports.insert("growth_chart".into(), json!("graph_growth.svg"));
+        }
+
+        let (files, graph_exports) = graph_files.join().map_err(|_| OutputError::Thread)??;
+        written.extend(files);
+        exports.extend(graph_exports);
+        let summary = report::summary_json(a, &stats, &charts_per_file, Value::Object(exports));
+        let path = dir.join("summary.json");
+        let text = serde_json::to_string_pretty(&summary).expect("JSON values serialize");
+        std::fs::write(&path, text + "\n").map_err(io(&path))?;
+        written.push(path);
+        Ok(Written { files: written, summary, text: report::text(a, &stats) })
+    })
+}
+
+/// The edge table and the requested graph exports, with their entries for the summary.
+fn write_graph_files(
+    a: &Analysis,
+    dir: &Path,
+    formats: GraphFormats,
+) -> Result<(Vec<PathBuf>, Map<String, Value>), OutputError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| OutputError::Io { path, source }
+    };
     let mut written = Vec::new();
-    let many = a.files.len() > 1;
-    let stats = a.graph.stats();
-
-    let mut charts_per_file = Vec::new();
-    for (i, f) in a.files.iter().enumerate() {
-        let suffix = if many { format!("_{}", i + 1) } else { String::new() };
-        let name = f.path.file_name().map_or_else(|| f.path.display().to_string(), |n| n.to_string_lossy().into());
-        let mut charts = Map::new();
-        let steps_file = format!("actions_per_step{suffix}.svg");
-        let path = dir.join(&steps_file);
-        charts::actions_per_step(&path, &f.steps, &format!("Action types per step — {name}"), 100)?;
-        written.push(path);
-        charts.insert("actions_per_step".into(), json!(steps_file));
-        let flow_file = format!("action_flow{suffix}.svg");
-        let path = dir.join(&flow_file);
-        charts::action_flow(&path, &f.steps, &format!("Action flow by step — {name}"))?;
-        written.push(path);
-        charts.insert("action_flow".into(), json!(flow_file));
-        charts_per_file.push(charts);
-    }
-    let names: Vec<String> = a
-        .files
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let n = f.path.file_name().map_or_else(|| f.path.display().to_string(), |n| n.to_string_lossy().into());
-            if many {
-                format!("{} {n}", i + 1)
-            } else {
-                n
-            }
-        })
-        .collect();
-    let eff_inputs: Vec<(&str, &super::steps::StepStats)> =
-        names.iter().map(String::as_str).zip(a.files.iter().map(|f| &f.steps)).collect();
-    let path = dir.join("efficiency.svg");
-    charts::efficiency(&path, &eff_inputs)?;
-    written.push(path);
     let mut exports = Map::new();
-    exports.insert("efficiency_chart".into(), json!("efficiency.svg"));
-    if many {
-        let path = dir.join("graph_growth.svg");
-        charts::graph_growth(&path, &stats)?;
-        written.push(path);
-        exports.insert("growth_chart".into(), json!("graph_growth.svg"));
-    }
-
     let edges = a.graph.all_edges();
     let path = dir.join("edges.csv");
     write_edges_csv(&a.graph, &edges, &path).map_err(io(&path))?;
@@ -118,12 +148,7 @@ pub fn write(a: &Analysis, dir: &Path, formats: GraphFormats) -> Result<Written,
         }
     }
 
-    let summary = report::summary_json(a, &stats, &charts_per_file, Value::Object(exports));
-    let path = dir.join("summary.json");
-    let text = serde_json::to_string_pretty(&summary).expect("JSON values serialize");
-    std::fs::write(&path, text + "\n").map_err(io(&path))?;
-    written.push(path);
-    Ok(Written { files: written, summary, text: report::text(a, &stats) })
+    Ok((written, exports))
 }
 
 fn write_edges_csv(g: &GameplayGraph, edges: &[super::graph::Edge], path: &Path) -> std::io::Result<()> {

@@ -2,19 +2,18 @@
 //!
 //! Most of the analysis's time goes into scanning JSON (a FindData state carries whole host
 //! logfiles, and every later state of the episode repeats them). That scan needs nothing but
-//! the line itself, so it runs on worker threads: the main thread reads the file in chunks of
-//! whole lines, hands chunk `k` to worker `k mod W`, and takes the decoded chunks back in the
-//! same order, so records are folded exactly as a single thread would fold them. What a worker
+//! the line itself, so it runs on worker threads: a reader thread reads the file in chunks of
+//! whole lines and hands chunk `k` to worker `k mod W`; the calling thread takes the decoded
+//! chunks back in the same order, so records are folded exactly as a single thread would fold them. What a worker
 //! returns per line is a [`Digest`]: where each state and action sits in the line, plus the
 //! few scalars of the record; no copy of the text.
 //!
-//! Memory stays bounded: at most two chunks per worker are in flight, a chunk is
+//! Memory stays bounded: at most five chunks per worker are in flight, a chunk is
 //! [`CHUNK_BYTES`] or one line if that line is longer.
 
 use super::fast_states;
 use super::input::{self, LineError};
 use super::record::Digest;
-use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Read};
 use std::ops::Range;
@@ -127,6 +126,11 @@ pub fn workers() -> usize {
 
 /// Calls `on_line(line, text)` for every non-blank line of `file` in order, on this thread;
 /// `text` is the line's bytes. `on_line` returns false to stop reading.
+///
+/// Three kinds of thread: a reader hands chunk `k` to worker `k mod W`; the workers decode;
+/// this thread takes decoded chunk `k` from worker `k mod W` and folds it, then hands the
+/// buffer back to the reader for reuse. Reading (the kernel's copy of the file) is off the
+/// folding thread, which is the one the analysis waits for.
 pub fn for_each_line(file: File, mut on_line: impl FnMut(&DecodedLine, &[u8]) -> bool) -> io::Result<()> {
     let w = workers();
     let mut reader = ChunkReader { file, carry: Vec::new(), eof: false, lines_before: 0, spare: Vec::new() };
@@ -146,40 +150,43 @@ pub fn for_each_line(file: File, mut on_line: impl FnMut(&DecodedLine, &[u8]) ->
             inputs.push(in_tx);
             outputs.push(out_rx);
         }
-        let gone = || io::Error::other("an analysis worker thread stopped");
-        let (mut sent, mut received) = (0usize, 0usize);
-        let mut pending: VecDeque<usize> = VecDeque::new();
-        let mut reading = true;
-        let mut folding = true;
-        loop {
-            while reading && sent - received < 2 * w {
-                match reader.next()? {
-                    Some(chunk) => {
-                        inputs[sent % w].send(chunk).map_err(|_| gone())?;
-                        pending.push_back(sent % w);
-                        sent += 1;
-                    }
-                    None => reading = false,
+        // Buffers of folded chunks go back to the reader (a few, and none grown past a long line).
+        let (spare_tx, spare_rx) = sync_channel::<Vec<u8>>(2 * w + 2);
+        let reading = scope.spawn(move || -> io::Result<()> {
+            let mut k = 0usize;
+            loop {
+                while let Ok(buf) = spare_rx.try_recv() {
+                    reader.spare.push(buf);
+                }
+                let Some(chunk) = reader.next()? else { return Ok(()) };
+                if inputs[k % w].send(chunk).is_err() {
+                    // The folding stopped early (or a worker is gone): nothing more to read.
+                    return Ok(());
+                }
+                k += 1;
+            }
+        });
+        // Chunk `k` comes from worker `k mod W`; when that worker has closed, the reader sent
+        // no chunk `k`: everything read was folded. (A worker or the reader that panics makes
+        // the scope panic: never a silently shorter analysis.)
+        let mut k = 0usize;
+        while let Ok(decoded) = outputs[k % w].recv() {
+            k += 1;
+            let mut folding = true;
+            for line in &decoded.lines {
+                if !on_line(line, &decoded.chunk.buf[line.range.clone()]) {
+                    folding = false;
+                    break;
                 }
             }
-            let Some(worker) = pending.pop_front() else { break };
-            let decoded = outputs[worker].recv().map_err(|_| gone())?;
-            received += 1;
-            if folding {
-                for line in &decoded.lines {
-                    if !on_line(line, &decoded.chunk.buf[line.range.clone()]) {
-                        folding = false;
-                        reading = false;
-                        break;
-                    }
-                }
+            if !folding {
+                break;
             }
-            // Keep a few buffers for reuse; one grown past a long line is let go.
-            if reader.spare.len() < 2 * w + 2 && decoded.chunk.buf.capacity() <= 4 * CHUNK_BYTES {
-                reader.spare.push(decoded.chunk.buf);
+            if decoded.chunk.buf.capacity() <= 4 * CHUNK_BYTES {
+                let _ = spare_tx.try_send(decoded.chunk.buf);
             }
         }
-        drop(inputs);
-        Ok(())
+        drop(outputs);
+        reading.join().map_err(|_| io::Error::other("the analysis reader thread panicked"))?
     })
 }
