@@ -114,6 +114,45 @@ pub fn py_float_repr(value: f64) -> String {
     }
 }
 
+/// Python's `repr()` of a string: single quotes unless the text has a single quote and no
+/// double one; backslashes, the quote and control characters escaped.
+pub fn py_repr(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    push_py_repr(&mut out, s);
+    out
+}
+
+/// Appends [`py_repr`] of `s` to `out`.
+pub fn push_py_repr(out: &mut String, s: &str) {
+    use std::fmt::Write as _;
+    // The common case, plain text, is copied as it is.
+    if !s.bytes().any(|b| b == b'\'' || b == b'\\' || b < 0x20 || b == 0x7f) {
+        out.push('\'');
+        out.push_str(s);
+        out.push('\'');
+        return;
+    }
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+}
+
 /// Serialises `value` as Python `json.dumps` would.
 pub fn to_py_json<T: Serialize + ?Sized>(value: &T) -> String {
     let mut out = Vec::with_capacity(256);

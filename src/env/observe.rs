@@ -14,6 +14,7 @@
 
 use super::space::ActionSpace;
 use crate::components::{Data, GameState, Ip, Network, Service};
+use crate::pyjson::py_repr;
 use std::fmt::Write;
 
 /// Sizes of the vector encoding's sections.
@@ -255,31 +256,6 @@ fn service_str(s: &Service) -> String {
 
 fn data_str(d: &Data) -> String {
     format!("Data(owner={}, id={}, size={}, type={})", py_repr(&d.owner), py_repr(&d.id), d.size, py_repr(&d.data_type))
-}
-
-/// Python's `repr` of a `str`.
-pub fn py_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for ch in s.chars() {
-        match ch {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@
 //! Data equality, hence not in Action equality).
 
 use super::record::{Param, RawAction, Scalar, State};
+use netsecgame::pyjson::{push_py_repr, py_repr};
 use std::borrow::Cow;
 use std::fmt::Write;
 use std::net::Ipv4Addr;
@@ -62,11 +63,11 @@ pub fn state_string(state: &State<'_>, out: &mut String) {
                 out.push(',');
             }
             out.push_str("Service(name=");
-            push_repr(out, name);
+            push_py_repr(out, name);
             out.push_str(", type=");
-            push_repr(out, kind);
+            push_py_repr(out, kind);
             out.push_str(", version=");
-            push_repr(out, version);
+            push_py_repr(out, version);
             out.push_str(", is_local=");
             push_repr_scalar(out, local);
             out.push(')');
@@ -87,13 +88,13 @@ pub fn state_string(state: &State<'_>, out: &mut String) {
                 out.push(',');
             }
             out.push_str("Data(owner=");
-            push_repr(out, &d.owner);
+            push_py_repr(out, &d.owner);
             out.push_str(", id=");
-            push_repr(out, &d.id);
+            push_py_repr(out, &d.id);
             out.push_str(", size=");
             push_repr_scalar(out, &d.size);
             out.push_str(", type=");
-            push_repr(out, &d.data_type);
+            push_py_repr(out, &d.data_type);
             out.push(')');
         }
         out.push(']');
@@ -238,7 +239,7 @@ fn push_str(out: &mut String, s: &Scalar<'_>) {
 /// Appends Python's `repr()` of a scalar.
 fn push_repr_scalar(out: &mut String, s: &Scalar<'_>) {
     match s {
-        Scalar::Str(s) => push_repr(out, s),
+        Scalar::Str(s) => push_py_repr(out, s),
         other => push_str(out, other),
     }
 }
@@ -261,44 +262,6 @@ fn py_repr_scalar(s: &Scalar<'_>) -> String {
         Scalar::Str(s) => py_repr(s),
         other => py_str(other),
     }
-}
-
-/// Python's `repr()` of a string: single quotes unless the text has a single quote and no
-/// double one; backslashes, the quote and control characters escaped.
-pub fn py_repr(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    push_repr(&mut out, s);
-    out
-}
-
-/// Appends [`py_repr`] of `s`.
-fn push_repr(out: &mut String, s: &str) {
-    // The common case, plain text, is copied as it is.
-    if !s.bytes().any(|b| b == b'\'' || b == b'\\' || b < 0x20 || b == 0x7f) {
-        out.push('\'');
-        out.push_str(s);
-        out.push('\'');
-        return;
-    }
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
 }
 
 #[cfg(test)]
