@@ -16,6 +16,7 @@ pub mod client;
 pub mod game;
 pub mod registry;
 pub mod server;
+pub mod stats;
 pub mod testkit;
 pub mod tournament;
 pub mod transports;

@@ -27,21 +27,10 @@ pub fn is_win(end_reason: Option<&str>) -> bool {
     matches!(end_reason, Some("AgentStatus.Success" | "Success" | "goal_reached"))
 }
 
-/// Wilson score interval for `wins` out of `n` at 95% (z = 1.96): unlike the normal
-/// approximation it stays inside [0, 1] and behaves at 0% and 100%.
+/// The 95% Wilson interval of a win rate ([`crate::stats::wilson_interval`]); with no
+/// episodes, anything is possible: [0, 1].
 pub fn wilson(wins: u64, n: u64) -> (f64, f64) {
-    if n == 0 {
-        return (0.0, 1.0);
-    }
-    let z = 1.959_963_984_540_054_f64;
-    let (nf, p) = (n as f64, wins as f64 / n as f64);
-    let denom = 1.0 + z * z / nf;
-    let centre = (p + z * z / (2.0 * nf)) / denom;
-    let half = z * (p * (1.0 - p) / nf + z * z / (4.0 * nf * nf)).sqrt() / denom;
-    // At 0 or n wins the bound is exactly 0 or 1; the formula leaves rounding dust there.
-    let lo = if wins == 0 { 0.0 } else { (centre - half).max(0.0) };
-    let hi = if wins == n { 1.0 } else { (centre + half).min(1.0) };
-    (lo, hi)
+    crate::stats::wilson_interval(wins, n).unwrap_or((0.0, 1.0))
 }
 
 /// An f64 that sorts (by `total_cmp`), for count tables keyed by value.

@@ -45,23 +45,16 @@ pub fn digest(text: &str) -> Option<Digest> {
     if !t.states.is_empty() || states.len() != t.actions.len() + 1 || t.rewards.len() != t.actions.len() {
         return None;
     }
+    let mut digest = Digest::of(&record, rest.as_bytes());
     // Actions sit in `rest`; past the cut they sit `removed` bytes later in the line.
-    let base = rest.as_ptr() as usize;
-    let in_line = |raw: &&RawValue| {
-        let start = raw.get().as_ptr() as usize - base;
-        let start = if start > open { start + removed } else { start };
-        start..start + raw.get().len()
-    };
-    Some(Digest {
-        states,
-        repeats,
-        actions: t.actions.iter().map(in_line).collect(),
-        ret: t.rewards.iter().sum(),
-        end_reason: record.end_reason.as_deref().map(str::to_string),
-        agent_role: record.agent_role.as_deref().map(str::to_string),
-        agent_name: record.agent_name.as_deref().map(str::to_string),
-        truncated: record.truncated,
-    })
+    for action in &mut digest.actions {
+        if action.start > open {
+            *action = action.start + removed..action.end + removed;
+        }
+    }
+    digest.states = states;
+    digest.repeats = repeats;
+    Some(digest)
 }
 
 /// Walks the array's elements from `pos` (just past its `[`): their ranges in `text`, which

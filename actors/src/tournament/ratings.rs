@@ -79,16 +79,10 @@ pub struct Results {
     pub episodes: usize,
 }
 
-/// The 95% Wilson score interval of `wins` out of `n`.
+/// The 95% Wilson score interval of `wins` out of `n` ([`crate::stats::wilson_interval`]);
+/// (0, 0) when nothing was played.
 pub fn wilson(wins: u64, n: u64) -> (f64, f64) {
-    if n == 0 {
-        return (0.0, 0.0);
-    }
-    let (n, p, z) = (n as f64, wins as f64 / n as f64, 1.959_963_984_540_054);
-    let denom = 1.0 + z * z / n;
-    let centre = (p + z * z / (2.0 * n)) / denom;
-    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denom;
-    ((centre - half).max(0.0), (centre + half).min(1.0))
+    crate::stats::wilson_interval(wins, n).unwrap_or((0.0, 0.0))
 }
 
 fn conservative(r: &WengLinRating) -> f64 {
