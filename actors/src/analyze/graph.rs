@@ -26,7 +26,7 @@
 
 use foldhash::fast::RandomState;
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// Edge key: (source state, target state, action).
 pub type Edge = (u32, u32, u32);
@@ -176,10 +176,19 @@ impl GameplayGraph {
     /// Statistics of every checkpoint, each with its growth from the one before.
     pub fn stats(&self) -> Vec<GraphStats> {
         let mut out: Vec<GraphStats> = Vec::with_capacity(self.checkpoints.len());
+        // Plays name states by number; any number an edge uses is below `states`.
+        let states = self
+            .checkpoints
+            .iter()
+            .flat_map(|c| c.edges.keys())
+            .map(|&(s, d, _)| s.max(d) as usize + 1)
+            .max()
+            .unwrap_or(0)
+            .max(self.states.len());
         for (i, cp) in self.checkpoints.iter().enumerate() {
-            let mut s = checkpoint_stats(cp);
+            let mut s = checkpoint_stats(cp, states);
             if i > 0 {
-                s.growth = Some(growth(&self.checkpoints[i - 1], cp));
+                s.growth = Some(growth(&self.checkpoints[i - 1], cp, states));
             }
             out.push(s);
         }
@@ -189,18 +198,34 @@ impl GameplayGraph {
     /// Edge-play likelihood of `edge` in checkpoint `cp`.
     pub fn play_likelihood(&self, cp: usize, edge: &Edge) -> f64 {
         let c = &self.checkpoints[cp];
-        match (c.edges.get(edge), c.records) {
-            (Some(&n), r) if r > 0 => (n as f64 / r as f64).min(1.0),
-            _ => 0.0,
-        }
+        play_likelihood(c.edges.get(edge).copied().unwrap_or(0), c.records)
     }
 
     /// Every edge of every checkpoint, in a stable order (by source, target, action).
     pub fn all_edges(&self) -> Vec<Edge> {
-        let mut all: Vec<Edge> =
-            self.checkpoints.iter().flat_map(|c| c.edges.keys().copied()).collect::<HashSet<_>>().into_iter().collect();
+        let mut all: Vec<Edge> = self.checkpoints.iter().flat_map(|c| c.edges.keys().copied()).collect();
         all.sort_unstable();
+        all.dedup();
         all
+    }
+
+    /// How many distinct edges the checkpoints have together.
+    pub fn edge_count(&self) -> usize {
+        match self.checkpoints.as_slice() {
+            [] => 0,
+            [one] => one.edges.len(),
+            _ => self.all_edges().len(),
+        }
+    }
+}
+
+/// Edge-play likelihood of an edge played `count` times in a checkpoint of `records` records:
+/// `min(count / records, 1)`, 0 for an empty checkpoint.
+pub fn play_likelihood(count: u64, records: u64) -> f64 {
+    if records == 0 {
+        0.0
+    } else {
+        (count as f64 / records as f64).min(1.0)
     }
 }
 
@@ -227,66 +252,83 @@ fn entropy(counts: impl Iterator<Item = u64>, total: u64) -> f64 {
         .sum()
 }
 
-fn node_set(cp: &Checkpoint) -> HashSet<u32> {
-    cp.edges.keys().flat_map(|&(s, d, _)| [s, d]).collect()
+/// Which states (by number, below `states`) are an end of some edge of `cp`.
+fn node_set(cp: &Checkpoint, states: usize) -> Vec<bool> {
+    let mut seen = vec![false; states];
+    for &(s, d, _) in cp.edges.keys() {
+        seen[s as usize] = true;
+        seen[d as usize] = true;
+    }
+    seen
 }
 
-fn checkpoint_stats(cp: &Checkpoint) -> GraphStats {
-    let nodes = node_set(cp);
-    let simple: HashSet<(u32, u32)> = cp.edges.keys().map(|&(s, d, _)| (s, d)).collect();
-    let mut in_deg: HashMap<u32, u64> = HashMap::new();
-    let mut out_deg: HashMap<u32, u64> = HashMap::new();
-    let mut out_count: HashMap<u32, (u64, Vec<u64>)> = HashMap::new();
-    for (&(s, d, _), &n) in &cp.edges {
-        *out_deg.entry(s).or_default() += 1;
-        *in_deg.entry(d).or_default() += 1;
-        let e = out_count.entry(s).or_default();
-        e.0 += n;
-        e.1.push(n);
+/// The statistics of one checkpoint. Its edges are sorted by (source, target, action), so the
+/// edges leaving a state, and the parallel edges of a (source, target) pair, sit together and
+/// one pass counts them; degrees are arrays indexed by state number (states are numbered
+/// densely from 0, fewer than `states`).
+fn checkpoint_stats(cp: &Checkpoint, states: usize) -> GraphStats {
+    let mut edges: Vec<(Edge, u64)> = cp.edges.iter().map(|(&e, &n)| (e, n)).collect();
+    edges.sort_unstable_by_key(|&(e, _)| e);
+    let mut in_deg = vec![0u64; states];
+    let mut out_deg = vec![0u64; states];
+    let (mut simplified_edges, mut simplified_loops, mut loops) = (0, 0, 0);
+    let steps: u64 = edges.iter().map(|&(_, n)| n).sum();
+    let mut transition_entropy = 0.0;
+    let mut group = 0; // first edge of the current source's run
+    for (i, &((s, d, _), _)) in edges.iter().enumerate() {
+        out_deg[s as usize] += 1;
+        in_deg[d as usize] += 1;
+        loops += usize::from(s == d);
+        if i == 0 || (edges[i - 1].0 .0, edges[i - 1].0 .1) != (s, d) {
+            simplified_edges += 1;
+            simplified_loops += usize::from(s == d);
+        }
+        let last_of_source = edges.get(i + 1).is_none_or(|next| next.0 .0 != s);
+        if last_of_source {
+            let run = &edges[group..=i];
+            let total: u64 = run.iter().map(|&(_, n)| n).sum();
+            if steps > 0 {
+                transition_entropy += total as f64 / steps as f64 * entropy(run.iter().map(|&(_, n)| n), total);
+            }
+            group = i + 1;
+        }
     }
-    let steps: u64 = cp.edges.values().sum();
-    let transition_entropy = if steps == 0 {
-        0.0
-    } else {
-        out_count
-            .values()
-            .map(|(total, counts)| *total as f64 / steps as f64 * entropy(counts.iter().copied(), *total))
-            .sum()
-    };
-    let (in_mean, in_std) = mean_std(in_deg.values().map(|&x| x as f64));
-    let (out_mean, out_std) = mean_std(out_deg.values().map(|&x| x as f64));
+    let nonzero = |v: &[u64]| v.iter().filter(|&&x| x > 0).map(|&x| x as f64).collect::<Vec<_>>();
+    let (in_mean, in_std) = mean_std(nonzero(&in_deg).into_iter());
+    let (out_mean, out_std) = mean_std(nonzero(&out_deg).into_iter());
+    let nodes = in_deg.iter().zip(&out_deg).filter(|(i, o)| **i > 0 || **o > 0).count();
     let win_rate = if cp.plays == 0 { f64::NAN } else { cp.wins as f64 / cp.plays as f64 };
-    let mean_lk = if cp.edges.is_empty() || cp.records == 0 {
+    let mean_lk = if edges.is_empty() || cp.records == 0 {
         0.0
     } else {
-        cp.edges.values().map(|&n| (n as f64 / cp.records as f64).min(1.0)).sum::<f64>() / cp.edges.len() as f64
+        edges.iter().map(|&(_, n)| play_likelihood(n, cp.records)).sum::<f64>() / edges.len() as f64
     };
     GraphStats {
         plays: cp.plays,
         win_rate,
         win_rate_std: (win_rate * (1.0 - win_rate)).sqrt(),
-        nodes: nodes.len(),
-        edges: cp.edges.len(),
-        simplified_edges: simple.len(),
-        loops: cp.edges.keys().filter(|(s, d, _)| s == d).count(),
-        simplified_loops: simple.iter().filter(|(s, d)| s == d).count(),
+        nodes,
+        edges: edges.len(),
+        simplified_edges,
+        loops,
+        simplified_loops,
         in_degree_mean: in_mean,
         in_degree_std: in_std,
         out_degree_mean: out_mean,
         out_degree_std: out_std,
         steps,
-        edge_entropy: entropy(cp.edges.values().copied(), steps),
+        edge_entropy: entropy(edges.iter().map(|&(_, n)| n), steps),
         transition_entropy,
         mean_edge_play_likelihood: mean_lk,
         growth: None,
     }
 }
 
-fn growth(before: &Checkpoint, after: &Checkpoint) -> Growth {
-    let (nb, na) = (node_set(before), node_set(after));
+fn growth(before: &Checkpoint, after: &Checkpoint, states: usize) -> Growth {
+    let (nb, na) = (node_set(before, states), node_set(after, states));
     Growth {
-        nodes_added: na.difference(&nb).count(),
-        nodes_removed: nb.difference(&na).count(),
+        nodes_added: na.iter().zip(&nb).filter(|(a, b)| **a && !**b).count(),
+        nodes_removed: na.iter().zip(&nb).filter(|(a, b)| !**a && **b).count(),
         edges_added: after.edges.keys().filter(|e| !before.edges.contains_key(e)).count(),
         edges_removed: before.edges.keys().filter(|e| !after.edges.contains_key(e)).count(),
     }

@@ -10,7 +10,8 @@
 //! * A state written exactly as the one before it is found by a byte comparison, not a JSON
 //!   scan ([`fast_states`]): most states of an episode repeat the last one.
 //! * Only new text is decoded: a state or action whose exact text was seen before has the same
-//!   identity, so a memo of text within a byte budget ([`cache`]) skips most of the work.
+//!   identity, so a memo keyed by a 128-bit hash of the text ([`cache`]; the workers hash, this
+//!   thread looks up) skips most of the work.
 //! * Identities are upstream's ([`identity`]): the same states and actions make the same
 //!   nodes and edges as `gameplay_graphs.py` builds, so the numbers can be compared.
 //! * Each input file is a checkpoint: statistics are kept per file and shown side by side;
@@ -170,9 +171,9 @@ struct Scratch {
     action_memo: cache::TextMemo<(u32, usize)>,
 }
 
-/// Bytes of state and action text remembered (see [`cache`]).
-const STATE_MEMO_BYTES: usize = 32 << 20;
-const ACTION_MEMO_BYTES: usize = 8 << 20;
+/// Distinct state and action texts remembered (see [`cache`]): at most about 33 and 8 MiB.
+const STATE_MEMO_TEXTS: usize = 1 << 19;
+const ACTION_MEMO_TEXTS: usize = 1 << 17;
 
 impl Scratch {
     fn new() -> Self {
@@ -186,8 +187,8 @@ impl Scratch {
             actions: Vec::new(),
             types: Vec::new(),
             changed: Vec::new(),
-            state_memo: cache::TextMemo::new(STATE_MEMO_BYTES),
-            action_memo: cache::TextMemo::new(ACTION_MEMO_BYTES),
+            state_memo: cache::TextMemo::new(STATE_MEMO_TEXTS),
+            action_memo: cache::TextMemo::new(ACTION_MEMO_TEXTS),
         }
     }
 
@@ -219,10 +220,10 @@ fn analyze_file(
         steps: StepStats::new(options.flow_steps),
     };
     let mut kept = 0;
-    pipeline::for_each_line(file, |line, bytes| {
+    pipeline::for_each_line(file, |number, result, bytes| {
         stats.lines += 1;
-        let problem = |error| Problem { file: path.to_path_buf(), line: Some(line.number), error };
-        let digest = match &line.result {
+        let problem = |error| Problem { file: path.to_path_buf(), line: Some(number), error };
+        let digest = match result {
             Ok(d) => d,
             Err(e) => {
                 stats.bad_lines += 1;
@@ -290,7 +291,8 @@ fn fold(
             Slot::New(k) => {
                 let id = graph.action_id(&s.keys[k], ty, || std::mem::take(&mut s.labels[label]));
                 label += 1;
-                s.action_memo.insert(&line[d.actions[s.new_at[k]].clone()], (id, ty));
+                let at = s.new_at[k];
+                s.action_memo.insert(d.action_hashes[at], (id, ty));
                 id
             }
         };
@@ -306,7 +308,8 @@ fn fold(
                 Some((lk, id)) if lk == k => id,
                 _ => {
                     let id = graph.state_id(&s.keys[k]);
-                    s.state_memo.insert(&line[d.states[s.new_at[k]].clone()], id);
+                    let at = s.new_at[k];
+                    s.state_memo.insert(d.state_hashes[at], id);
                     last_new = Some((k, id));
                     id
                 }
@@ -330,7 +333,7 @@ fn decode_actions(d: &record::Digest, line: &[u8], s: &mut Scratch) -> Result<us
     let mut n = 0;
     for (i, range) in d.actions.iter().enumerate() {
         let text = &line[range.clone()];
-        if let Some((id, ty)) = s.action_memo.get(text) {
+        if let Some((id, ty)) = s.action_memo.get(d.action_hashes[i]) {
             s.action_slots.push((Slot::Known(id), ty));
             continue;
         }
@@ -359,7 +362,7 @@ fn decode_states(d: &record::Digest, line: &[u8], s: &mut Scratch, mut n: usize)
         let slot = match previous {
             Some((_, slot)) if d.repeats[i] => slot,
             Some((p, slot)) if p == text => slot,
-            _ => match s.state_memo.get(text) {
+            _ => match s.state_memo.get(d.state_hashes[i]) {
                 Some(id) => Slot::Known(id),
                 None => {
                     let state: record::State<'_> = serde_json::from_slice(text)

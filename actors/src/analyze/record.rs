@@ -330,6 +330,10 @@ pub struct Digest {
     /// knows; false says nothing), so folding need not compare them.
     pub repeats: Vec<bool>,
     pub actions: Vec<std::ops::Range<usize>>,
+    /// [`super::cache::text_hash`] of each state's text (0 for a known repeat) and of each
+    /// action's, once [`Digest::hash_texts`] has run: hashing is the worker's job.
+    pub state_hashes: Vec<super::cache::TextHash>,
+    pub action_hashes: Vec<super::cache::TextHash>,
     /// Sum of the rewards (the episode's return).
     pub ret: f64,
     pub end_reason: Option<String>,
@@ -352,11 +356,25 @@ impl Digest {
             states: t.states.iter().map(range).collect(),
             repeats: vec![false; t.states.len()],
             actions: t.actions.iter().map(range).collect(),
+            state_hashes: Vec::new(),
+            action_hashes: Vec::new(),
             ret: t.rewards.iter().sum(),
             end_reason: record.end_reason.as_deref().map(str::to_string),
             agent_role: record.agent_role.as_deref().map(str::to_string),
             agent_name: record.agent_name.as_deref().map(str::to_string),
             truncated: record.truncated,
         }
+    }
+
+    /// Fills `state_hashes` and `action_hashes` from `line`, the line the ranges point into.
+    pub fn hash_texts(&mut self, line: &[u8]) {
+        use super::cache::text_hash;
+        self.state_hashes = self
+            .states
+            .iter()
+            .zip(&self.repeats)
+            .map(|(r, &again)| if again { 0 } else { text_hash(&line[r.clone()]) })
+            .collect();
+        self.action_hashes = self.actions.iter().map(|r| text_hash(&line[r.clone()])).collect();
     }
 }

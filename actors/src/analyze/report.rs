@@ -102,7 +102,7 @@ pub fn summary_json(a: &Analysis, graph_stats: &[GraphStats], charts: &[Map<Stri
         "graph": {
             "states": a.graph.states.len(),
             "actions": a.graph.actions.len(),
-            "edges": a.graph.all_edges().len(),
+            "edges": a.graph.edge_count(),
             "files": exports,
         },
         "bad_lines": a.files.iter().map(|f| f.bad_lines).sum::<u64>(),
