@@ -145,6 +145,47 @@ fn bad_lines_are_reported_with_their_place_and_the_rest_is_analysed() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read"));
 }
 
+/// A state that is not JSON (a raw control character in a string: its brackets balance, so
+/// only a real decoder sees it) is reported as that state's error, even in a record the
+/// end-reason filter leaves out.
+#[test]
+fn a_malformed_state_is_reported_even_in_a_filtered_record() {
+    let dir = scratch("analyze-bad-state");
+    let good = first_lines("ours_two_networks_tiny.jsonl", 1);
+    let s0 = r#"{"known_networks": [], "known_hosts": [], "controlled_hosts": [], "known_services": {}, "known_data": {}, "known_blocks": {}}"#;
+    let bad_state = s0.replace(r#""known_hosts": []"#, "\"known_hosts\": [{\"ip\": \"1.1.1.1\u{1}\"}]");
+    let action = r#"{"action_type": "ActionType.ScanNetwork", "parameters": {"target_network": "1.1.1.0/24", "source_host": "1.1.1.1"}}"#;
+    // The filter keeps the good record's end reason, and the bad record has another.
+    let kept: Value = serde_json::from_str(&good[0]).unwrap();
+    let kept = kept["end_reason"].as_str().unwrap().rsplit('.').next().unwrap().to_string();
+    let other = if kept == "Fail" { "Success" } else { "Fail" };
+    let record = format!(
+        r#"{{"agent_name": "a", "agent_role": "Attacker", "end_reason": "AgentStatus.{other}", "trajectory": {{"states": [{s0}, {bad_state}], "actions": [{action}], "rewards": [-1]}}}}"#
+    );
+    let file = dir.join("bad_state.jsonl");
+    std::fs::write(&file, format!("{}\n{record}\n", good[0])).unwrap();
+    for filter in [None, Some(kept.as_str())] {
+        let mut cmd = bin();
+        cmd.arg("analyze").arg(&file).arg("--out").arg(dir.join("out"));
+        if let Some(f) = filter {
+            cmd.args(["--end_reason", f]);
+        }
+        let output = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stderr}");
+        assert!(
+            stderr.contains(&format!("{}:2: ", file.display())) && stderr.contains("state 1 (of 2)"),
+            "{filter:?}: {stderr}"
+        );
+        let summary: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("out/summary.json")).unwrap()).unwrap();
+        assert_eq!(
+            (summary["files"][0]["records"].as_u64(), summary["files"][0]["bad_lines"].as_u64()),
+            (Some(1), Some(1))
+        );
+    }
+}
+
 #[test]
 fn the_command_writes_summary_charts_and_graph() {
     let dir = scratch("analyze-cli");

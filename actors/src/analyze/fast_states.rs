@@ -6,9 +6,11 @@
 //! state ends takes a scan of all its text, strings included; finding that it is the same text
 //! as the state before takes a byte comparison, several times faster. So the `states` array is
 //! walked here: a state that starts with the previous state's whole text, followed by `,` or
-//! `]`, is that text again (a JSON value cannot go on past its end); any other state is
-//! scanned by `serde_json`. The rest of the record (actions, rewards, names) is decoded by serde
-//! from the line with the states array cut out.
+//! `]`, is that text again (a JSON value cannot go on past its end); the end of any other
+//! state is found by skipping its strings with `memchr` and counting brackets ([`value_end`]:
+//! no validation here, the folding thread decodes every new state text with serde). The rest
+//! of the record (actions, rewards, names) is decoded by serde from the line with the states
+//! array cut out.
 //!
 //! The array is found as the text `"states": [`, which cannot occur inside a JSON string (its
 //! quotes would be escaped). It is used only when it occurs exactly once in the line and the
@@ -18,8 +20,6 @@
 
 use super::record::{Digest, Record};
 use memchr::memmem;
-use serde::Deserialize;
-use serde_json::value::RawValue;
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -73,12 +73,7 @@ fn walk_states(text: &str, mut pos: usize) -> Option<(Vec<Range<usize>>, Vec<boo
         repeated.push(again);
         let state = match states.last() {
             Some(prev) if again => pos..pos + prev.len(),
-            _ => {
-                let mut de = serde_json::Deserializer::from_str(&text[pos..]);
-                let raw = <&RawValue>::deserialize(&mut de).ok()?;
-                let start = raw.get().as_ptr() as usize - text.as_ptr() as usize;
-                start..start + raw.get().len()
-            }
+            _ => pos..value_end(bytes, pos)?,
         };
         pos = skip_space(bytes, state.end);
         states.push(state);
@@ -87,6 +82,45 @@ fn walk_states(text: &str, mut pos: usize) -> Option<(Vec<Range<usize>>, Vec<boo
             Some(b']') => return Some((states, repeated, pos)),
             _ => return None,
         }
+    }
+}
+
+/// Where the object or array that opens at `start` ends (just past its closing bracket), or
+/// `None` if it does not end or is not an object or array.
+///
+/// This only finds the end of valid JSON; it does not check it. Strings are skipped with
+/// `memchr` to their closing quote (most of a state's bytes are in its strings), brackets
+/// outside strings are counted. Every state text is still decoded by serde on the folding
+/// thread the first time it is met (a repeat is byte for byte a text already decoded), so a
+/// malformed state is reported all the same, as that state's error.
+fn value_end(bytes: &[u8], start: usize) -> Option<usize> {
+    if !matches!(bytes.get(start), Some(b'{' | b'[')) {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut i = start;
+    loop {
+        match *bytes.get(i)? {
+            b'"' => {
+                i += 1;
+                loop {
+                    i += memchr::memchr2(b'"', b'\\', bytes.get(i..)?)?;
+                    if bytes[i] == b'"' {
+                        break;
+                    }
+                    i += 2; // a backslash and the character it escapes
+                }
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
     }
 }
 
@@ -109,6 +143,7 @@ fn skip_space(bytes: &[u8], mut pos: usize) -> usize {
 mod tests {
     use super::*;
     use crate::analyze::input::{decode, Line};
+    use proptest::prelude::*;
 
     fn plain(text: &str) -> Digest {
         let line = Line { number: 1, bytes: text.as_bytes(), complete: true };
@@ -147,6 +182,44 @@ mod tests {
             for (i, r) in fast.states.iter().enumerate() {
                 let again = i > 0 && text[r.clone()] == text[fast.states[i - 1].clone()];
                 assert_eq!(fast.repeats[i], again, "state {i} of {text}");
+            }
+        }
+    }
+
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        use serde_json::Value;
+        // Strings full of what could fool a bracket counter: quotes, backslashes, brackets.
+        let text = "[a-z \\[\\]{}\"\\\\\n\t/é\u{1}]{0,12}";
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_filter("finite", |x| x.is_finite()).prop_map(Value::from),
+            text.prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::btree_map(text, inner, 0..5).prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// On any JSON object or array, compact or pretty, `value_end` stops where serde does.
+        #[test]
+        fn value_end_stops_where_serde_does(v in json_value(), pretty: bool) {
+            let text = if pretty { serde_json::to_string_pretty(&v) } else { serde_json::to_string(&v) }.unwrap();
+            prop_assume!(text.starts_with(['{', '[']));
+            let line = format!("{text}, {{\"next\": [1]}}]");
+            prop_assert_eq!(value_end(line.as_bytes(), 0), Some(text.len()));
+        }
+
+        /// On any bytes at all it returns, in bounds or `None`.
+        #[test]
+        fn value_end_survives_any_bytes(bytes in prop::collection::vec(any::<u8>(), 0..64), start in 0usize..70) {
+            if let Some(end) = value_end(&bytes, start) {
+                prop_assert!(start < end && end <= bytes.len());
             }
         }
     }

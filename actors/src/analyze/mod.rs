@@ -260,10 +260,10 @@ fn fold(
 ) -> Result<(), LineError> {
     let end_reason = d.end_reason.as_deref();
     let keep = options.keeps(end_reason);
+    // States are decoded even for a record that is not kept: the workers only found where
+    // each one ends, so this is where a malformed one is caught (see `fast_states`).
     let mut n = decode_actions(d, line, s)?;
-    if keep && !d.actions.is_empty() {
-        n = decode_states(d, line, s, n)?;
-    }
+    n = decode_states(d, line, s, n)?;
 
     stats.records += 1;
     graph.count_record();
