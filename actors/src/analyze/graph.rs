@@ -91,6 +91,22 @@ pub struct GameplayGraph {
     pub checkpoints: Vec<Checkpoint>,
 }
 
+/// The edges of all checkpoints, sorted, with their counts per checkpoint (0 where absent).
+#[derive(Debug)]
+pub struct EdgeTable {
+    pub checkpoints: usize,
+    pub edges: Vec<Edge>,
+    /// `counts[i * checkpoints + c]`: edge `i`'s count in checkpoint `c`.
+    counts: Vec<u64>,
+}
+
+impl EdgeTable {
+    /// Edge `i`'s count in each checkpoint.
+    pub fn counts(&self, i: usize) -> &[u64] {
+        &self.counts[i * self.checkpoints..(i + 1) * self.checkpoints]
+    }
+}
+
 /// Statistics of one checkpoint's graph.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct GraphStats {
@@ -207,6 +223,29 @@ impl GameplayGraph {
         all.sort_unstable();
         all.dedup();
         all
+    }
+
+    /// Every edge of every checkpoint with its count in each, sorted by (source, target,
+    /// action): one sort instead of a look-up per edge and checkpoint.
+    pub fn edge_table(&self) -> EdgeTable {
+        let n = self.checkpoints.len();
+        let mut all: Vec<(Edge, usize, u64)> = self
+            .checkpoints
+            .iter()
+            .enumerate()
+            .flat_map(|(c, cp)| cp.edges.iter().map(move |(&e, &k)| (e, c, k)))
+            .collect();
+        all.sort_unstable_by_key(|&(e, c, _)| (e, c));
+        let mut table = EdgeTable { checkpoints: n, edges: Vec::new(), counts: Vec::new() };
+        for (e, c, k) in all {
+            if table.edges.last() != Some(&e) {
+                table.edges.push(e);
+                table.counts.resize(table.counts.len() + n, 0);
+            }
+            let row = table.edges.len() - 1;
+            table.counts[row * n + c] = k;
+        }
+        table
     }
 
     /// How many distinct edges the checkpoints have together.
