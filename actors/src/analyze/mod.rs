@@ -27,6 +27,7 @@ pub mod charts;
 pub mod episodes;
 pub mod fast_states;
 pub mod graph;
+pub mod graphml;
 pub mod identity;
 pub mod input;
 pub mod output;

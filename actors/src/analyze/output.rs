@@ -1,5 +1,5 @@
 //! Writing an analysis to a folder: `summary.json`, the SVG charts, the gameplay graph
-//! (GraphML and/or DOT, through petgraph) and the edge table `edges.csv` (upstream's
+//! (GraphML written by [`super::graphml`], and/or DOT through petgraph) and the edge table `edges.csv` (upstream's
 //! `calculate_edge_play_likelihoods` printout, one row per edge, one column per checkpoint).
 //!
 //! With one input file the charts are `actions_per_step.svg`, `action_flow.svg` and
@@ -132,20 +132,18 @@ fn write_graph_files(
     write_edges_csv(&a.graph, &edges, &path).map_err(io(&path))?;
     written.push(path);
     exports.insert("edges_csv".into(), json!("edges.csv"));
-    if formats.graphml || formats.dot {
+    if formats.graphml {
+        let path = dir.join("gameplay_graph.graphml");
+        super::graphml::write(&a.graph, &edges, &path).map_err(io(&path))?;
+        written.push(path);
+        exports.insert("graphml".into(), json!("gameplay_graph.graphml"));
+    }
+    if formats.dot {
         let g = petgraph_of(&a.graph, &edges);
-        if formats.graphml {
-            let path = dir.join("gameplay_graph.graphml");
-            write_graphml(&g, a.graph.checkpoints.len(), &path).map_err(io(&path))?;
-            written.push(path);
-            exports.insert("graphml".into(), json!("gameplay_graph.graphml"));
-        }
-        if formats.dot {
-            let path = dir.join("gameplay_graph.dot");
-            write_dot(&g, &path).map_err(io(&path))?;
-            written.push(path);
-            exports.insert("dot".into(), json!("gameplay_graph.dot"));
-        }
+        let path = dir.join("gameplay_graph.dot");
+        write_dot(&g, &path).map_err(io(&path))?;
+        written.push(path);
+        exports.insert("dot".into(), json!("gameplay_graph.dot"));
     }
 
     Ok((written, exports))
@@ -215,19 +213,17 @@ fn csv_field(s: &str) -> Cow<'_, str> {
     }
 }
 
-/// A node of the exported graph: a state.
+/// A node of the DOT graph: a state.
 struct NodeW<'g> {
     id: u32,
     state: &'g str,
-    first_checkpoint: u32,
 }
 
-/// An edge of the exported graph: an action, with its count and play likelihood per checkpoint.
+/// An edge of the DOT graph: an action, with its count per checkpoint.
 struct EdgeW<'g> {
     action: &'g str,
     action_type: &'static str,
     counts: Vec<u64>,
-    likelihoods: Vec<f64>,
 }
 
 // petgraph's `Dot` wants Display weights even when the labels come from attribute getters.
@@ -246,53 +242,18 @@ fn petgraph_of<'g>(g: &'g GameplayGraph, table: &EdgeTable) -> DiGraph<NodeW<'g>
     let labels = g.states.labels();
     let mut out = DiGraph::with_capacity(labels.len(), table.edges.len());
     // States are numbered as they were met, so node index == state number.
-    let nodes: Vec<_> = labels
-        .iter()
-        .enumerate()
-        .map(|(i, s)| out.add_node(NodeW { id: i as u32, state: s, first_checkpoint: g.state_first_seen[i] + 1 }))
-        .collect();
+    let nodes: Vec<_> =
+        labels.iter().enumerate().map(|(i, s)| out.add_node(NodeW { id: i as u32, state: s })).collect();
     for (i, e) in table.edges.iter().enumerate() {
         let (ty, label) = &g.action_info[e.2 as usize];
         let counts = table.counts(i);
         out.add_edge(
             nodes[e.0 as usize],
             nodes[e.1 as usize],
-            EdgeW {
-                action: label,
-                action_type: ActionType::ALL[*ty].name(),
-                counts: counts.to_vec(),
-                likelihoods: counts.iter().zip(&g.checkpoints).map(|(&k, cp)| play_likelihood(k, cp.records)).collect(),
-            },
+            EdgeW { action: label, action_type: ActionType::ALL[*ty].name(), counts: counts.to_vec() },
         );
     }
     out
-}
-
-fn write_graphml(g: &DiGraph<NodeW<'_>, EdgeW<'_>>, checkpoints: usize, path: &Path) -> std::io::Result<()> {
-    use petgraph_graphml::GraphMl;
-    let suffix = move |c: usize| if checkpoints == 1 { String::new() } else { format!("_{}", c + 1) };
-    let graphml = GraphMl::new(g)
-        .export_node_weights(Box::new(|n: &NodeW<'_>| {
-            vec![
-                ("state".into(), Cow::Borrowed(n.state)),
-                ("state_id".into(), n.id.to_string().into()),
-                ("first_checkpoint".into(), n.first_checkpoint.to_string().into()),
-            ]
-        }))
-        .export_edge_weights(Box::new(move |e: &EdgeW<'_>| {
-            let mut attrs: Vec<(Cow<'static, str>, Cow<'_, str>)> =
-                vec![("action".into(), Cow::Borrowed(e.action)), ("action_type".into(), Cow::Borrowed(e.action_type))];
-            for (c, n) in e.counts.iter().enumerate() {
-                attrs.push((format!("count{}", suffix(c)).into(), n.to_string().into()));
-            }
-            for (c, l) in e.likelihoods.iter().enumerate() {
-                attrs.push((format!("play_likelihood{}", suffix(c)).into(), l.to_string().into()));
-            }
-            attrs
-        }));
-    let mut w = BufWriter::new(File::create(path)?);
-    graphml.to_writer(&mut w)?;
-    w.flush()
 }
 
 fn write_dot(g: &DiGraph<NodeW<'_>, EdgeW<'_>>, path: &Path) -> std::io::Result<()> {
