@@ -201,25 +201,45 @@ fn graphml_agrees_with_the_edge_table(graphml: &str, csv: &str, nodes: usize, ed
     }
 }
 
-/// A state that is not JSON (a raw control character in a string: its brackets balance, so
-/// only a real decoder sees it) is reported as that state's error, even in a record the
-/// end-reason filter leaves out.
+/// Bad states are reported as a single reading of the line would report them, whichever way
+/// the workers took through it: a state that is not JSON (a raw control character in a string:
+/// its brackets balance, so only a real decoder sees it) is a JSON error of the line, with its
+/// column along the line, even in a record the end-reason filter leaves out; a state that is
+/// JSON but not a state is an error only where the state counts (a kept record with actions),
+/// and comes after a bad action of the same record.
 #[test]
-fn a_malformed_state_is_reported_even_in_a_filtered_record() {
+fn bad_states_are_reported_as_a_single_reading_would() {
     let dir = scratch("analyze-bad-state");
     let good = first_lines("ours_two_networks_tiny.jsonl", 1);
     let s0 = r#"{"known_networks": [], "known_hosts": [], "controlled_hosts": [], "known_services": {}, "known_data": {}, "known_blocks": {}}"#;
-    let bad_state = s0.replace(r#""known_hosts": []"#, "\"known_hosts\": [{\"ip\": \"1.1.1.1\u{1}\"}]");
+    let not_json = s0.replace(r#""known_hosts": []"#, "\"known_hosts\": [{\"ip\": \"1.1.1.1\u{1}\"}]");
+    let not_a_state = r#"{"foo": 1}"#;
     let action = r#"{"action_type": "ActionType.ScanNetwork", "parameters": {"target_network": "1.1.1.0/24", "source_host": "1.1.1.1"}}"#;
-    // The filter keeps the good record's end reason, and the bad record has another.
+    let bad_action = action.replace("ScanNetwork", "Teleport");
+    // The filter keeps the good record's end reason; the other records have another.
     let kept: Value = serde_json::from_str(&good[0]).unwrap();
     let kept = kept["end_reason"].as_str().unwrap().rsplit('.').next().unwrap().to_string();
     let other = if kept == "Fail" { "Success" } else { "Fail" };
-    let record = format!(
-        r#"{{"agent_name": "a", "agent_role": "Attacker", "end_reason": "AgentStatus.{other}", "trajectory": {{"states": [{s0}, {bad_state}], "actions": [{action}], "rewards": [-1]}}}}"#
-    );
-    let file = dir.join("bad_state.jsonl");
-    std::fs::write(&file, format!("{}\n{record}\n", good[0])).unwrap();
+    let record = |end: &str, states: &[&str], actions: &[&str]| {
+        let rewards = vec!["-1"; actions.len()].join(", ");
+        format!(
+            r#"{{"agent_name": "a", "agent_role": "Attacker", "end_reason": "AgentStatus.{end}", "trajectory": {{"states": [{}], "actions": [{}], "rewards": [{rewards}]}}}}"#,
+            states.join(", "),
+            actions.join(", ")
+        )
+    };
+    let lines = [
+        good[0].clone(),
+        record(other, &[s0, &not_json], &[action]),        // 2: not JSON
+        record(&kept, &[s0, not_a_state], &[action]),      // 3: not a state, counted: bad
+        record(other, &[s0, not_a_state], &[action]),      // 4: not a state, filtered out: fine
+        record(&kept, &[not_a_state], &[]),                // 5: not a state, no actions: fine
+        record(&kept, &[s0, not_a_state], &[&bad_action]), // 6: the action first
+    ];
+    let column = lines[1].find('\u{1}').unwrap() + 1;
+    let file = dir.join("bad_states.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let name = file.display().to_string();
     for filter in [None, Some(kept.as_str())] {
         let mut cmd = bin();
         cmd.arg("analyze").arg(&file).arg("--out").arg(dir.join("out"));
@@ -229,15 +249,24 @@ fn a_malformed_state_is_reported_even_in_a_filtered_record() {
         let output = cmd.output().unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "{stderr}");
+        let said = |line: usize, what: &str| {
+            stderr.lines().any(|l| l.contains(&format!("{name}:{line}: ")) && l.contains(what))
+        };
         assert!(
-            stderr.contains(&format!("{}:2: ", file.display())) && stderr.contains("state 1 (of 2)"),
+            said(2, &format!("not JSON: control character")) && said(2, &format!("column {column}")),
             "{filter:?}: {stderr}"
         );
+        // Without a filter every record counts, so line 4's state is decoded too.
+        assert!(said(3, "state 2 (of 2): missing field `known_networks`"), "{filter:?}: {stderr}");
+        assert_eq!(said(4, "state 2 (of 2)"), filter.is_none(), "{filter:?}: {stderr}");
+        assert!(said(6, "action 1 (of 1): unknown action type `ActionType.Teleport`"), "{filter:?}: {stderr}");
+        let bad: u64 = if filter.is_none() { 4 } else { 3 };
+        assert_eq!(stderr.lines().count() as u64, bad, "{filter:?}: {stderr}");
         let summary: Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join("out/summary.json")).unwrap()).unwrap();
         assert_eq!(
             (summary["files"][0]["records"].as_u64(), summary["files"][0]["bad_lines"].as_u64()),
-            (Some(1), Some(1))
+            (Some(6 - bad), Some(bad))
         );
     }
 }

@@ -215,12 +215,23 @@ mod tests {
             prop_assert_eq!(value_end(line.as_bytes(), 0), Some(text.len()));
         }
 
-        /// On any bytes at all it returns, in bounds or `None`.
+        /// On any bytes at all (JSON's own characters, mostly, after an opening bracket) it
+        /// returns, in bounds or `None`.
         #[test]
-        fn value_end_survives_any_bytes(bytes in prop::collection::vec(any::<u8>(), 0..64), start in 0usize..70) {
+        fn value_end_survives_any_bytes(
+            open in prop::sample::select(b"{[".to_vec()),
+            rest in prop::collection::vec(prop_oneof![4 => prop::sample::select(b"{}[]\"\\ a".to_vec()), 1 => any::<u8>()], 0..64),
+            start in 0usize..3,
+        ) {
+            let mut bytes = vec![b' '; start];
+            bytes.push(open);
+            bytes.extend_from_slice(&rest);
             if let Some(end) = value_end(&bytes, start) {
                 prop_assert!(start < end && end <= bytes.len());
+                let closes = matches!(bytes[end - 1], b'}' | b']');
+                prop_assert!(closes, "ends after a closing bracket");
             }
+            prop_assert_eq!(value_end(&bytes, bytes.len()), None);
         }
     }
 

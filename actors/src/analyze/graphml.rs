@@ -76,8 +76,9 @@ pub fn write(g: &GameplayGraph, table: &EdgeTable, path: &Path) -> io::Result<()
     w.flush()
 }
 
-/// `s` as XML character data into `out`: `&`, `<` and `>` escaped, and the characters XML 1.0
-/// cannot carry at all (controls other than tab and newlines) replaced by U+FFFD.
+/// `s` as XML character data into `out`: `&`, `<` and `>` escaped, a carriage return as a
+/// character reference (a parser would turn a literal one into a newline), and the characters
+/// XML 1.0 cannot carry at all (other controls but tab and newline) replaced by U+FFFD.
 fn escape(s: &str, out: &mut String) {
     out.clear();
     for ch in s.chars() {
@@ -85,7 +86,8 @@ fn escape(s: &str, out: &mut String) {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '\t' | '\n' | '\r' => out.push(ch),
+            '\r' => out.push_str("&#13;"),
+            '\t' | '\n' => out.push(ch),
             c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
             c => out.push(c),
         }
@@ -99,7 +101,7 @@ mod tests {
     #[test]
     fn text_is_escaped_for_xml() {
         let mut out = String::new();
-        escape("a<b>&c\u{1}\td'\"", &mut out);
-        assert_eq!(out, "a&lt;b&gt;&amp;c\u{FFFD}\td'\"");
+        escape("a<b>&c\u{1}\td'\"\r\n]]>", &mut out);
+        assert_eq!(out, "a&lt;b&gt;&amp;c\u{FFFD}\td'\"&#13;\n]]&gt;");
     }
 }

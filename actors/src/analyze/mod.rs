@@ -170,6 +170,8 @@ struct Scratch {
     changed: Vec<bool>,
     state_memo: cache::TextMemo<u32>,
     action_memo: cache::TextMemo<(u32, usize)>,
+    /// State texts known to be JSON, of records not counted (so not in `state_memo`).
+    checked_states: cache::TextMemo<()>,
 }
 
 /// Distinct state and action texts remembered (see [`cache`]): at most about 33 and 8 MiB.
@@ -190,6 +192,7 @@ impl Scratch {
             changed: Vec::new(),
             state_memo: cache::TextMemo::new(STATE_MEMO_TEXTS),
             action_memo: cache::TextMemo::new(ACTION_MEMO_TEXTS),
+            checked_states: cache::TextMemo::new(STATE_MEMO_TEXTS),
         }
     }
 
@@ -261,10 +264,16 @@ fn fold(
 ) -> Result<(), LineError> {
     let end_reason = d.end_reason.as_deref();
     let keep = options.keeps(end_reason);
-    // States are decoded even for a record that is not kept: the workers only found where
-    // each one ends, so this is where a malformed one is caught (see `fast_states`).
-    let mut n = decode_actions(d, line, s)?;
-    n = decode_states(d, line, s, n)?;
+    // What is wrong with a line is said as a single reading of it would: a syntax error
+    // anywhere first (the workers only found where each state ends: see `fast_states`), then
+    // a bad action, then a bad state. States are decoded only where they count.
+    s.new_at.clear();
+    s.labels.clear();
+    let (n, state_error) = decode_states(d, line, s, keep && !d.actions.is_empty())?;
+    let n = decode_actions(d, line, s, n)?;
+    if let Some(e) = state_error {
+        return Err(e);
+    }
 
     stats.records += 1;
     graph.count_record();
@@ -326,12 +335,9 @@ fn fold(
 }
 
 /// Classifies each action as known (its text was seen) or new (decoded, its identity key
-/// written to the pool). Returns the pool entries used.
-fn decode_actions(d: &record::Digest, line: &[u8], s: &mut Scratch) -> Result<usize, LineError> {
+/// written to the pool), continuing the pool at entry `n`. Returns the pool entries used.
+fn decode_actions(d: &record::Digest, line: &[u8], s: &mut Scratch, mut n: usize) -> Result<usize, LineError> {
     s.action_slots.clear();
-    s.new_at.clear();
-    s.labels.clear();
-    let mut n = 0;
     for (i, range) in d.actions.iter().enumerate() {
         let text = &line[range.clone()];
         if let Some((id, ty)) = s.action_memo.get(d.action_hashes[i]) {
@@ -352,31 +358,75 @@ fn decode_actions(d: &record::Digest, line: &[u8], s: &mut Scratch) -> Result<us
     Ok(n)
 }
 
-/// Classifies each state as known or new, as [`decode_actions`] does, continuing the pool at
-/// entry `n`. A state written exactly as the one before it is the same state: it takes the
-/// same slot without even a look-up (most steps leave the state unchanged).
-fn decode_states(d: &record::Digest, line: &[u8], s: &mut Scratch, mut n: usize) -> Result<usize, LineError> {
+/// Classifies each state as known or new, as [`decode_actions`] does, starting the pool. A
+/// state written exactly as the one before it is the same state: it takes the same slot
+/// without even a look-up (most steps leave the state unchanged).
+///
+/// With `full` false (a record the analysis does not count) new states are only checked to
+/// be JSON. A syntax error is the line's error at once, as a single reading of the line words
+/// it; the first state that is JSON but not a state is returned beside the pool entries, so
+/// that a bad action, which a single reading finds first, is reported before it.
+fn decode_states(
+    d: &record::Digest,
+    line: &[u8],
+    s: &mut Scratch,
+    full: bool,
+) -> Result<(usize, Option<LineError>), LineError> {
     s.state_slots.clear();
+    let mut n = 0;
+    let mut error = None;
     let mut previous: Option<(&[u8], Slot)> = None;
     for (i, range) in d.states.iter().enumerate() {
         let text = &line[range.clone()];
+        let hash = d.state_hashes[i];
         let slot = match previous {
             Some((_, slot)) if d.repeats[i] => slot,
             Some((p, slot)) if p == text => slot,
-            _ => match s.state_memo.get(d.state_hashes[i]) {
+            _ => match s.state_memo.get(hash) {
                 Some(id) => Slot::Known(id),
+                None if full && error.is_none() => match serde_json::from_slice::<record::State<'_>>(text) {
+                    Ok(state) => {
+                        identity::state_string(&state, s.key(n));
+                        s.new_at.push(i);
+                        n += 1;
+                        Slot::New(n - 1)
+                    }
+                    Err(e) if is_syntax(&e) => return Err(line_error(line, i, d.states.len(), &e)),
+                    Err(e) => {
+                        error = Some(state_error(i, d.states.len(), &e));
+                        Slot::Known(0)
+                    }
+                },
                 None => {
-                    let state: record::State<'_> = serde_json::from_slice(text)
-                        .map_err(|e| LineError::NotARecord(format!("state {} (of {}): {e}", i, d.states.len())))?;
-                    identity::state_string(&state, s.key(n));
-                    s.new_at.push(i);
-                    n += 1;
-                    Slot::New(n - 1)
+                    if s.checked_states.get(hash).is_none() {
+                        match serde_json::from_slice::<serde::de::IgnoredAny>(text) {
+                            Ok(_) => s.checked_states.insert(hash, ()),
+                            Err(e) => return Err(line_error(line, i, d.states.len(), &e)),
+                        }
+                    }
+                    Slot::Known(0) // not used: this record adds no play
                 }
             },
         };
         s.state_slots.push(slot);
         previous = Some((text, slot));
     }
-    Ok(n)
+    Ok((n, error))
+}
+
+fn is_syntax(e: &serde_json::Error) -> bool {
+    matches!(e.classify(), serde_json::error::Category::Syntax | serde_json::error::Category::Eof)
+}
+
+fn state_error(i: usize, of: usize, e: &serde_json::Error) -> LineError {
+    LineError::NotARecord(format!("state {} (of {of}): {e}", i + 1))
+}
+
+/// The error of a line in which state `i` is not JSON, worded as a single reading of the
+/// whole line words it (its column counted along the line).
+fn line_error(line: &[u8], i: usize, of: usize, e: &serde_json::Error) -> LineError {
+    match input::decode(&input::Line { number: 0, bytes: line, complete: true }) {
+        Err(whole) => whole,
+        Ok(_) => state_error(i, of, e), // cannot happen: the state's text is part of the line
+    }
 }

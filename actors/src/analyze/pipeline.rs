@@ -235,8 +235,13 @@ mod tests {
                 }
             }
         }
-        write!(f, "{filler}").unwrap(); // no newline at the end
+        // A line longer than a chunk, then one more.
+        writeln!(f, "{}", "z".repeat(CHUNK_BYTES + CHUNK_BYTES / 2)).unwrap();
         expected.push((number + 1, false));
+        writeln!(f, "{filler}").unwrap();
+        expected.push((number + 2, false));
+        write!(f, "{filler}").unwrap(); // no newline at the end
+        expected.push((number + 3, false));
         drop(f);
         let mut seen = Vec::new();
         for_each_line(File::open(&path).unwrap(), |n, result, text| {
