@@ -252,10 +252,7 @@ fn bad_states_are_reported_as_a_single_reading_would() {
         let said = |line: usize, what: &str| {
             stderr.lines().any(|l| l.contains(&format!("{name}:{line}: ")) && l.contains(what))
         };
-        assert!(
-            said(2, &format!("not JSON: control character")) && said(2, &format!("column {column}")),
-            "{filter:?}: {stderr}"
-        );
+        assert!(said(2, "not JSON: control character") && said(2, &format!("column {column}")), "{filter:?}: {stderr}");
         // Without a filter every record counts, so line 4's state is decoded too.
         assert!(said(3, "state 2 (of 2): missing field `known_networks`"), "{filter:?}: {stderr}");
         assert_eq!(said(4, "state 2 (of 2)"), filter.is_none(), "{filter:?}: {stderr}");
