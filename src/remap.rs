@@ -232,6 +232,20 @@ mod tests {
         }
     }
 
+    /// The world of `hosts` after one change of addresses, for seeds 0 to `seeds` - 1, each
+    /// checked to keep the layout's shape.
+    fn remapped(hosts: &[&str], seeds: i64) -> Vec<World> {
+        (0..seeds)
+            .map(|seed| {
+                let before = world_of(hosts, seed);
+                let mut after = before.clone();
+                assert!(after.change_addresses());
+                assert_shape_kept(&before, &after);
+                after
+            })
+            .collect()
+    }
+
     /// Which RFC 1918 block a private address is in.
     fn block_of(ip: Ip) -> u32 {
         PRIVATE_BLOCKS.iter().position(|(b, len)| u32::from(ip.0) >> (32 - len) == b >> (32 - len)).unwrap() as u32
@@ -242,11 +256,7 @@ mod tests {
         // A single private /16: the 192.168.0.0/16 block has exactly room for it.
         let hosts = ["{name: a, interfaces: [10.5.0.9/16]}", "{name: b, interfaces: [10.5.3.4/16]}"];
         let mut blocks = BTreeSet::new();
-        for seed in 0..60 {
-            let before = world_of(&hosts, seed);
-            let mut after = before.clone();
-            assert!(after.change_addresses());
-            assert_shape_kept(&before, &after);
+        for after in remapped(&hosts, 60) {
             let net = after.networks[0].0;
             blocks.insert(block_of(net.network_address()));
             if block_of(net.network_address()) == 2 {
@@ -260,14 +270,7 @@ mod tests {
     fn a_layout_wider_than_a_block_never_lands_in_it() {
         // 10.0.0.0/24 to 10.1.0.255 spans more than 192.168.0.0/16 holds.
         let hosts = ["{name: a, interfaces: [10.0.0.2/24]}", "{name: b, interfaces: [10.1.0.2/24]}"];
-        let mut blocks = BTreeSet::new();
-        for seed in 0..60 {
-            let before = world_of(&hosts, seed);
-            let mut after = before.clone();
-            assert!(after.change_addresses());
-            assert_shape_kept(&before, &after);
-            blocks.insert(block_of(after.ips[0]));
-        }
+        let blocks: BTreeSet<u32> = remapped(&hosts, 60).iter().map(|after| block_of(after.ips[0])).collect();
         assert_eq!(blocks, BTreeSet::from([0, 1]));
         // A layout no block holds stays where it is.
         let hosts = ["{name: a, interfaces: [10.0.0.2/24]}", "{name: b, interfaces: [192.168.0.2/24]}"];

@@ -211,20 +211,6 @@ impl GameplayGraph {
         out
     }
 
-    /// Edge-play likelihood of `edge` in checkpoint `cp`.
-    pub fn play_likelihood(&self, cp: usize, edge: &Edge) -> f64 {
-        let c = &self.checkpoints[cp];
-        play_likelihood(c.edges.get(edge).copied().unwrap_or(0), c.records)
-    }
-
-    /// Every edge of every checkpoint, in a stable order (by source, target, action).
-    pub fn all_edges(&self) -> Vec<Edge> {
-        let mut all: Vec<Edge> = self.checkpoints.iter().flat_map(|c| c.edges.keys().copied()).collect();
-        all.sort_unstable();
-        all.dedup();
-        all
-    }
-
     /// Every edge of every checkpoint with its count in each, sorted by (source, target,
     /// action): one sort instead of a look-up per edge and checkpoint.
     pub fn edge_table(&self) -> EdgeTable {
@@ -253,7 +239,7 @@ impl GameplayGraph {
         match self.checkpoints.as_slice() {
             [] => 0,
             [one] => one.edges.len(),
-            _ => self.all_edges().len(),
+            _ => self.edge_table().edges.len(),
         }
     }
 }
@@ -398,15 +384,16 @@ mod tests {
         assert!((s.edge_entropy - h).abs() < 1e-12);
         // state 0 always takes one edge (H = 0), state 1 splits 1:1 (H = ln 2), visited 2 of 4 steps.
         assert!((s.transition_entropy - 0.5 * 2f64.ln()).abs() < 1e-12);
-        assert_eq!(g.play_likelihood(0, &(0, 1, 0)), 0.5);
-        assert_eq!(g.play_likelihood(0, &(1, 2, 1)), 0.25);
+        let likelihood = |e: Edge| play_likelihood(g.checkpoints[0].edges[&e], g.checkpoints[0].records);
+        assert_eq!(likelihood((0, 1, 0)), 0.5);
+        assert_eq!(likelihood((1, 2, 1)), 0.25);
 
         g.start_checkpoint();
         g.count_record();
         g.add_play(&[0, 1, 3], &[0, 3], true);
         let all = g.stats();
         assert_eq!(all[1].growth, Some(Growth { nodes_added: 1, nodes_removed: 1, edges_added: 1, edges_removed: 2 }));
-        assert_eq!(g.all_edges().len(), 4);
+        assert_eq!(g.edge_count(), 4);
     }
 
     #[test]
